@@ -1,0 +1,1 @@
+//! Kernel images: Debian catalogue, fetch, cache, bzImage facts and module sets.
