@@ -1,1 +1,5 @@
-fn main() {}
+//! The guest agent binary: PID 1 in every pollcheck VM, carrying all suites' cases.
+
+fn main() {
+    pollcheck_guest::agent_main(pollcheck_suites::cases(), &pollcheck_suites::probes())
+}

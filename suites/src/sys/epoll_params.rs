@@ -1,0 +1,68 @@
+//! EPIOCSPARAMS / EPIOCGPARAMS (linux/eventpoll.h, 6.9+): per-epoll busy-poll settings.
+
+use nix::errno::Errno;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+pub use libc::epoll_params as EpollParams;
+
+/// `struct epoll_params` with all fields given (pad included, so tests can set it non-zero).
+pub fn params(usecs: u32, budget: u16, prefer: u8, pad: u8) -> EpollParams {
+    EpollParams { busy_poll_usecs: usecs, busy_poll_budget: budget, prefer_busy_poll: prefer, __pad: pad }
+}
+
+/// A fresh epoll instance.
+pub fn epoll() -> Result<OwnedFd, Errno> {
+    nix::sys::epoll::Epoll::new(nix::sys::epoll::EpollCreateFlags::EPOLL_CLOEXEC).map(|e| e.0)
+}
+
+/// Issue `cmd` on `fd` with an arbitrary argument pointer (which may be deliberately bad).
+pub fn ioctl_raw(fd: BorrowedFd<'_>, cmd: libc::Ioctl, arg: *mut libc::c_void) -> Result<(), Errno> {
+    // SAFETY: the kernel validates `arg`; a bad pointer yields EFAULT, never a fault here.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), cmd, arg) };
+    Errno::result(rc).map(drop)
+}
+
+pub fn get(fd: BorrowedFd<'_>) -> Result<EpollParams, Errno> {
+    let mut p = params(0xdead, 0xbeef, 0xaa, 0xbb);
+    ioctl_raw(fd, libc::EPIOCGPARAMS, (&mut p as *mut EpollParams).cast())?;
+    Ok(p)
+}
+
+pub fn set(fd: BorrowedFd<'_>, p: &EpollParams) -> Result<(), Errno> {
+    let mut copy = *p;
+    ioctl_raw(fd, libc::EPIOCSPARAMS, (&mut copy as *mut EpollParams).cast())
+}
+
+/// An address that is never mapped in a user process (the zero page is never mappable by
+/// default), so the kernel's copy_{from,to}_user fails with EFAULT.
+pub fn bad_pointer() -> *mut libc::c_void {
+    8 as *mut libc::c_void
+}
+
+/// Whether the running kernel has per-epoll busy-poll configuration, as the kernel itself says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Support {
+    Present,
+    /// Absent, with the reason: ENOTTY means the epoll file has no ioctl at all (before 6.9);
+    /// EOPNOTSUPP means the ioctl exists but CONFIG_NET_RX_BUSY_POLL is off.
+    Absent(String),
+    /// The probe itself failed in a way no kernel should produce.
+    Broken(String),
+}
+
+pub fn detect() -> Support {
+    let ep = match epoll() {
+        Ok(ep) => ep,
+        Err(e) => return Support::Broken(format!("failed to create an epoll instance: {e}")),
+    };
+    match get(std::os::fd::AsFd::as_fd(&ep)) {
+        Ok(_) => Support::Present,
+        Err(Errno::ENOTTY) => Support::Absent(
+            "EPIOCGPARAMS not supported: an epoll fd has no ioctl here (ENOTTY); per-epoll busy poll arrived in 6.9".into(),
+        ),
+        Err(Errno::EOPNOTSUPP) => {
+            Support::Absent("EPIOCGPARAMS not supported: EOPNOTSUPP, CONFIG_NET_RX_BUSY_POLL is off".into())
+        }
+        Err(e) => Support::Broken(format!("EPIOCGPARAMS on a fresh epoll fd failed with {e}")),
+    }
+}

@@ -1,0 +1,3 @@
+//! Thin, typed wrappers over the raw kernel interfaces the suites exercise.
+
+pub mod epoll_params;
