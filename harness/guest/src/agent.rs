@@ -24,7 +24,9 @@ pub fn agent_main(cases: Vec<Case>, probes: &[Probe]) -> ! {
         std::process::exit(0);
     }
     if std::process::id() != 1 {
-        eprintln!("pollcheck-agent: runs as PID 1 inside a pollcheck VM; on the host, use `pollcheck run` (or --list-json)");
+        eprintln!(
+            "pollcheck-agent: runs as PID 1 inside a pollcheck VM; on the host, use `pollcheck run` (or --list-json)"
+        );
         std::process::exit(2);
     }
     let problems = init::setup();
@@ -45,7 +47,9 @@ fn run_agent(cases: &[Case], probes: &[Probe]) -> ! {
     };
     let (modules_loaded, modules_failed) = modules::load_all(Path::new("/modules"));
     let features = Features {
-        kernel_release: nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default(),
+        kernel_release: nix::sys::utsname::uname()
+            .map(|u| u.release().to_string_lossy().into_owned())
+            .unwrap_or_default(),
         cpus: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
         probes: probes.iter().map(|p| (p.name.to_owned(), (p.run)())).collect(),
         modules_loaded,
@@ -71,4 +75,3 @@ fn run_agent(cases: &[Case], probes: &[Probe]) -> ! {
     }
     init::power_off()
 }
-

@@ -73,7 +73,12 @@ impl<'s> Ctx<'s> {
 
     /// Fatal check that a syscall failed with exactly `want`.
     #[track_caller]
-    pub fn assert_errno<T: Debug>(&mut self, res: Result<T, Errno>, want: Errno, what: impl Into<String>) -> Result<(), Stop> {
+    pub fn assert_errno<T: Debug>(
+        &mut self,
+        res: Result<T, Errno>,
+        want: Errno,
+        what: impl Into<String>,
+    ) -> Result<(), Stop> {
         let observed = describe(&res);
         self.assert(res.err() == Some(want), what, format!("{observed}, want {}", want.desc_name()))
     }

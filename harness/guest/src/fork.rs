@@ -120,7 +120,9 @@ fn relay(rd: OwnedFd, child: Pid, timeout: Duration, out: &mut EventSink) -> Out
         (None, Ok(WaitStatus::Exited(_, code))) => {
             Outcome::error(ErrorKind::CaseCrashed, format!("case process exited with {code} before its verdict"))
         }
-        (None, other) => Outcome::error(ErrorKind::CaseCrashed, format!("case process ended without a verdict: {other:?}")),
+        (None, other) => {
+            Outcome::error(ErrorKind::CaseCrashed, format!("case process ended without a verdict: {other:?}"))
+        }
     }
 }
 
@@ -144,7 +146,13 @@ mod tests {
     use pollcheck_proto::{Check, Outcome, OutcomeKind, Severity};
 
     fn failed_check() -> Check {
-        Check { what: "x".into(), passed: false, severity: Severity::Expect, observed: "y".into(), location: "f:1".into() }
+        Check {
+            what: "x".into(),
+            passed: false,
+            severity: Severity::Expect,
+            observed: "y".into(),
+            location: "f:1".into(),
+        }
     }
 
     #[test]

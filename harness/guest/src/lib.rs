@@ -15,8 +15,8 @@ mod modules;
 mod probe;
 
 pub use agent::agent_main;
-pub use case::{Case, CaseResult, Stop};
 pub use caps::without_capability;
+pub use case::{Case, CaseResult, Stop};
 pub use ctx::Ctx;
 pub use probe::Probe;
 

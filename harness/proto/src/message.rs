@@ -22,11 +22,28 @@ pub enum Request {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// The agent is up: protocol version and what the kernel has.
-    Ready { protocol: u32, features: Features },
-    Started { case: CaseId },
-    Log { case: CaseId, line: String },
-    Check { case: CaseId, check: Check },
-    Done { case: CaseId, outcome: Outcome, duration_ms: u64 },
+    Ready {
+        protocol: u32,
+        features: Features,
+    },
+    Started {
+        case: CaseId,
+    },
+    Log {
+        case: CaseId,
+        line: String,
+    },
+    Check {
+        case: CaseId,
+        check: Check,
+    },
+    Done {
+        case: CaseId,
+        outcome: Outcome,
+        duration_ms: u64,
+    },
     /// The agent could not understand or carry out a request.
-    Refused { reason: String },
+    Refused {
+        reason: String,
+    },
 }

@@ -10,15 +10,26 @@ use std::fmt;
 pub enum Outcome {
     Pass,
     /// At least one check failed; all failing checks are listed.
-    Fail { checks: Vec<Check> },
+    Fail {
+        checks: Vec<Check>,
+    },
     /// The kernel lacks what the case needs; the reason says what and how it was detected.
-    Skip { reason: String },
+    Skip {
+        reason: String,
+    },
     /// A known, documented failure on this kernel.
-    XFail { reason: String },
+    XFail {
+        reason: String,
+    },
     /// The case did not finish within its limit.
-    Timeout { after_ms: u64 },
+    Timeout {
+        after_ms: u64,
+    },
     /// Something other than the feature under test went wrong.
-    Error { kind: ErrorKind, detail: String },
+    Error {
+        kind: ErrorKind,
+        detail: String,
+    },
 }
 
 /// Which part of the machinery failed.

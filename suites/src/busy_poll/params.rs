@@ -16,7 +16,11 @@ pub(super) const CASES: &[(&str, &str, CaseFn)] = &[
     ("params_pad", "EPIOCSPARAMS with __pad != 0 fails with EINVAL", pad),
     ("params_usecs_range", "busy_poll_usecs = S32_MAX is accepted, S32_MAX + 1 is EINVAL", usecs_range),
     ("params_prefer_range", "prefer_busy_poll 0 and 1 are accepted, 2 is EINVAL", prefer_range),
-    ("params_unknown_ioctl", "an unknown ioctl in the epoll range on an epoll fd is EINVAL (not ENOTTY)", unknown_ioctl),
+    (
+        "params_unknown_ioctl",
+        "an unknown ioctl in the epoll range on an epoll fd is EINVAL (not ENOTTY)",
+        unknown_ioctl,
+    ),
     ("params_budget_cap", "busy_poll_budget > 64 needs CAP_NET_ADMIN: EPERM without it, accepted with it", budget_cap),
     ("params_round_trip", "values set with EPIOCSPARAMS read back unchanged, per instance", round_trip),
     ("params_not_epoll", "EPIOCSPARAMS/EPIOCGPARAMS on a non-epoll fd fail with ENOTTY", not_epoll),
@@ -40,15 +44,27 @@ fn defaults(ctx: &mut Ctx<'_>) -> CaseResult {
 
 fn efault(ctx: &mut Ctx<'_>) -> CaseResult {
     let ep = fresh(ctx)?;
-    ctx.assert_errno(ioctl_raw(ep.as_fd(), libc::EPIOCGPARAMS, bad_pointer()), Errno::EFAULT, "EPIOCGPARAMS to an unmapped address")?;
-    ctx.assert_errno(ioctl_raw(ep.as_fd(), libc::EPIOCSPARAMS, bad_pointer()), Errno::EFAULT, "EPIOCSPARAMS from an unmapped address")?;
+    ctx.assert_errno(
+        ioctl_raw(ep.as_fd(), libc::EPIOCGPARAMS, bad_pointer()),
+        Errno::EFAULT,
+        "EPIOCGPARAMS to an unmapped address",
+    )?;
+    ctx.assert_errno(
+        ioctl_raw(ep.as_fd(), libc::EPIOCSPARAMS, bad_pointer()),
+        Errno::EFAULT,
+        "EPIOCSPARAMS from an unmapped address",
+    )?;
     Ok(())
 }
 
 fn pad(ctx: &mut Ctx<'_>) -> CaseResult {
     let ep = fresh(ctx)?;
     ctx.assert_errno(set(ep.as_fd(), &params(0, 0, 0, 1)), Errno::EINVAL, "EPIOCSPARAMS with __pad = 1")?;
-    ctx.assert_errno(set(ep.as_fd(), &params(10, 8, 1, 0xff)), Errno::EINVAL, "EPIOCSPARAMS with valid fields and __pad = 0xff")?;
+    ctx.assert_errno(
+        set(ep.as_fd(), &params(10, 8, 1, 0xff)),
+        Errno::EINVAL,
+        "EPIOCSPARAMS with valid fields and __pad = 0xff",
+    )?;
     unchanged(ctx, &ep)
 }
 
@@ -91,7 +107,11 @@ fn budget_cap(ctx: &mut Ctx<'_>) -> CaseResult {
     });
     let (over, at_limit) = ctx.setup(without, "dropping CAP_NET_ADMIN from the effective set")?;
     ctx.expect(over == Err(Errno::EPERM), "budget 65 without CAP_NET_ADMIN is EPERM", format!("{over:?}"));
-    ctx.expect(at_limit.is_ok(), "budget 64 (NAPI_POLL_WEIGHT) without CAP_NET_ADMIN is accepted", format!("{at_limit:?}"));
+    ctx.expect(
+        at_limit.is_ok(),
+        "budget 64 (NAPI_POLL_WEIGHT) without CAP_NET_ADMIN is accepted",
+        format!("{at_limit:?}"),
+    );
     ctx.assert_ok(set(ep.as_fd(), &params(0, u16::MAX, 0, 0)), "budget 65535 with CAP_NET_ADMIN")?;
     let p = ctx.assert_ok(get(ep.as_fd()), "EPIOCGPARAMS")?;
     ctx.assert_eq(p.busy_poll_budget, u16::MAX, "budget 65535 reads back")
@@ -119,7 +139,8 @@ fn round_trip(ctx: &mut Ctx<'_>) -> CaseResult {
 fn not_epoll(ctx: &mut Ctx<'_>) -> CaseResult {
     require_epoll_params(ctx)?;
     use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
-    let sock = ctx.setup(socket(AddressFamily::Unix, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None), "AF_UNIX socket")?;
+    let sock =
+        ctx.setup(socket(AddressFamily::Unix, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None), "AF_UNIX socket")?;
     ctx.assert_errno(get(sock.as_fd()), Errno::ENOTTY, "EPIOCGPARAMS on an AF_UNIX socket")?;
     ctx.assert_errno(set(sock.as_fd(), &params(0, 0, 0, 0)), Errno::ENOTTY, "EPIOCSPARAMS on an AF_UNIX socket")
 }

@@ -58,7 +58,8 @@ pub fn detect() -> Support {
     match get(std::os::fd::AsFd::as_fd(&ep)) {
         Ok(_) => Support::Present,
         Err(Errno::ENOTTY) => Support::Absent(
-            "EPIOCGPARAMS not supported: an epoll fd has no ioctl here (ENOTTY); per-epoll busy poll arrived in 6.9".into(),
+            "EPIOCGPARAMS not supported: an epoll fd has no ioctl here (ENOTTY); per-epoll busy poll arrived in 6.9"
+                .into(),
         ),
         Err(Errno::EOPNOTSUPP) => {
             Support::Absent("EPIOCGPARAMS not supported: EOPNOTSUPP, CONFIG_NET_RX_BUSY_POLL is off".into())
