@@ -1,1 +1,16 @@
-//! Host library.
+//! pollcheck host library: plan a run, boot kernels in QEMU, drive the guest agent, collect typed
+//! outcomes and write reports. The `pollcheck` binary and the `cargo test` harness sit on top.
+
+pub mod accel;
+pub mod agent_bin;
+pub mod cleanup;
+pub mod error;
+pub mod initramfs;
+pub mod libtest;
+pub mod plan;
+pub mod qemu;
+pub mod report;
+pub mod session;
+pub mod vm;
+
+pub use error::HostError;

@@ -1,0 +1,33 @@
+//! Command-line arguments and dispatch to the subcommands.
+
+mod list;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pollcheck",
+    version,
+    about = "Conformance tests for Linux busy-poll, IRQ suspension, threaded NAPI, EPOLL_USERPOLL and EPOLLEXCLUSIVE, run in QEMU"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Boot a kernel, run the selected cases, print the results and write reports.
+    Run(run::RunArgs),
+    /// List the cases (boots nothing).
+    List(list::ListArgs),
+}
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::List(a) => list::list(a),
+    }
+}

@@ -1,0 +1,94 @@
+//! `pollcheck run`: boot one kernel, run the selected cases, print KTAP or a summary.
+
+use clap::{Args, ValueEnum};
+use pollcheck::accel::AccelChoice;
+use pollcheck::report::{ktap, summary};
+use pollcheck::session::{self, SessionConfig, SessionEvent};
+use pollcheck::{agent_bin, plan, HostError};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Ktap,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Kernel: a bzImage path, a Debian version (`7.3`, `6.12.107+deb13`) or `default`
+    /// (the newest Debian cloud kernel).
+    #[arg(long, short, default_value = "default")]
+    kernel: String,
+    /// Modules directory (`/lib/modules/<release>`) for a bzImage given by path.
+    #[arg(long)]
+    modules: Option<PathBuf>,
+    /// Only cases whose name contains one of these (e.g. `busy_poll`).
+    filters: Vec<String>,
+    /// Match filters against whole names.
+    #[arg(long)]
+    exact: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    #[arg(long, value_enum, default_value = "auto")]
+    accel: AccelChoice,
+    #[arg(long, default_value_t = 2)]
+    cpus: u32,
+    #[arg(long, default_value_t = 1024)]
+    memory_mb: u32,
+    /// Where run directories go (default: target/pollcheck in the workspace).
+    #[arg(long)]
+    artifacts: Option<PathBuf>,
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let agent = agent_bin::agent_path()?;
+    let all = agent_bin::list_cases(&agent)?;
+    let selected: Vec<_> = plan::select(&all, &args.filters, &[], args.exact).into_iter().cloned().collect();
+    if selected.is_empty() {
+        let wanted = args.filters.join(" ");
+        let hint = args
+            .filters
+            .first()
+            .and_then(|f| plan::closest(&all, f))
+            .map(|c| format!("; did you mean {c}?"))
+            .unwrap_or_default();
+        return Err(HostError::NoCaseMatches { filter: wanted, hint }.into());
+    }
+    let cache = pollcheck_images::Cache::open_default()?;
+    let kernel =
+        pollcheck_images::resolve(&args.kernel, args.modules.as_deref(), &cache, &pollcheck_images::StderrProgress)?;
+    let cfg = SessionConfig {
+        kernel,
+        accel: args.accel,
+        cpus: args.cpus,
+        memory_mb: args.memory_mb,
+        artifacts_root: args.artifacts.unwrap_or_else(pollcheck::libtest::artifacts_root),
+        cache_dir: cache.root().to_owned(),
+    };
+    let human = args.format == Format::Human;
+    let result = session::run(&cfg, &selected, &mut |ev| match ev {
+        SessionEvent::AccelChosen(d) => eprintln!("pollcheck: accelerator {} ({})", d.accel, d.reason),
+        SessionEvent::Booted { boot_time, features } => {
+            eprintln!("pollcheck: booted {} in {:.1} s", features.kernel_release, boot_time.as_secs_f64())
+        }
+        SessionEvent::CaseFinished(rec) if human => eprintln!("pollcheck: {} {}", rec.outcome.kind(), rec.id),
+        SessionEvent::CaseFinished(_) => {}
+    })?;
+    let out = match args.format {
+        Format::Human => summary::summary(&result.report, std::io::stdout().is_terminal()),
+        Format::Ktap => ktap::ktap(&result.report),
+    };
+    print!("{out}");
+    if let Some(t) = result.time_to_first_case {
+        eprintln!(
+            "pollcheck: first case started {:.2} s after start; whole run {:.2} s",
+            t.as_secs_f64(),
+            result.report.duration_ms as f64 / 1000.0
+        );
+    }
+    eprintln!("pollcheck: reports in {}", result.artifacts.path().display());
+    let failed = result.report.cases.iter().any(|c| c.outcome.is_failure());
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,25 @@
+//! Errors of the host library: each says what failed and, where it can, what to do.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("qemu-system-x86_64 not found on PATH: install it (`apt-get install --no-install-recommends qemu-system-x86`) or set POLLCHECK_QEMU")]
+    QemuMissing,
+    #[error("failed to start QEMU: {0}")]
+    QemuSpawn(std::io::Error),
+    #[error("failed to prepare the kernel: {0}")]
+    Image(#[from] pollcheck_images::ImageError),
+    #[error("failed to build the guest agent (`{command}`): {detail}")]
+    AgentBuild { command: String, detail: String },
+    #[error("failed to list the agent's cases: {0}")]
+    AgentList(String),
+    #[error("failed to write the initramfs {path}: {source}")]
+    Initramfs { path: PathBuf, source: std::io::Error },
+    #[error("failed to create {what} at {path}: {source}")]
+    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("failed to write the reports: {0}")]
+    Report(#[from] crate::report::ReportError),
+    #[error("no case matches {filter:?}{hint}")]
+    NoCaseMatches { filter: String, hint: String },
+}

@@ -1,0 +1,74 @@
+//! Choosing which cases run: name filters, exact matches, and suggestions for typos.
+
+use pollcheck_proto::CaseMeta;
+
+/// Cases whose full name contains any of `filters` (all cases when there are none), or equals
+/// one of them when `exact`.
+pub fn select<'a>(cases: &'a [CaseMeta], filters: &[String], skip: &[String], exact: bool) -> Vec<&'a CaseMeta> {
+    cases
+        .iter()
+        .filter(|c| {
+            let name = c.id.to_string();
+            let hit = filters.is_empty()
+                || filters.iter().any(|f| if exact { &name == f } else { name.contains(f.as_str()) });
+            let skipped = skip.iter().any(|s| if exact { &name == s } else { name.contains(s.as_str()) });
+            hit && !skipped
+        })
+        .collect()
+}
+
+/// The case name closest to `wanted` (by edit distance), for "did you mean" hints.
+pub fn closest<'a>(cases: &'a [CaseMeta], wanted: &str) -> Option<String> {
+    cases
+        .iter()
+        .map(|c| c.id.to_string())
+        .min_by_key(|n| edit_distance(n, wanted))
+        .filter(|n| edit_distance(n, wanted) <= n.len().max(wanted.len()) / 2)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pollcheck_proto::{CaseId, Requires};
+
+    fn meta(s: &str, c: &str) -> CaseMeta {
+        CaseMeta {
+            id: CaseId::new(s, c),
+            summary: String::new(),
+            requires: Requires::default(),
+            timeout_ms: 1,
+            mutates_global: false,
+        }
+    }
+
+    #[test]
+    fn filters_by_substring_exact_and_skip() {
+        let cases =
+            vec![meta("busy_poll", "params_pad"), meta("busy_poll", "params_defaults"), meta("exclusive", "wake_one")];
+        assert_eq!(select(&cases, &[], &[], false).len(), 3);
+        assert_eq!(select(&cases, &["busy_poll".into()], &[], false).len(), 2);
+        assert_eq!(select(&cases, &["busy_poll::params_pad".into()], &[], true).len(), 1);
+        assert_eq!(select(&cases, &["busy_poll".into()], &["pad".into()], false).len(), 1);
+    }
+
+    #[test]
+    fn suggests_closest_name() {
+        let cases = vec![meta("busy_poll", "params_pad"), meta("exclusive", "wake_one")];
+        assert_eq!(closest(&cases, "busy_poll::params_pda").as_deref(), Some("busy_poll::params_pad"));
+        assert_eq!(closest(&cases, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! Pure construction of the QEMU command line and the guest kernel command line.
+
+use crate::report::model::Accel;
+use std::path::PathBuf;
+
+/// Everything that decides one VM's command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmSpec {
+    pub accel: Accel,
+    pub kernel: PathBuf,
+    pub initramfs: PathBuf,
+    pub cpus: u32,
+    pub memory_mb: u32,
+    /// Unix socket QEMU listens on for the result channel (second UART, guest /dev/ttyS1).
+    pub channel_socket: PathBuf,
+    /// Extra words for the guest kernel command line.
+    pub extra_cmdline: Vec<String>,
+}
+
+/// The guest kernel command line.
+///
+/// `reboot=t` + QEMU `-no-reboot` make the agent's `reboot -f` end QEMU even on kernels without
+/// ACPI; `panic=-1` turns a panic into an immediate reboot, i.e. QEMU exit; `loglevel=5` keeps
+/// WARNING splats (KERN_WARNING) on the console for crash detection while hiding boot chatter.
+pub fn kernel_cmdline(spec: &VmSpec) -> String {
+    let mut words: Vec<String> = [
+        "console=ttyS0",
+        "reboot=t",
+        "panic=-1",
+        "loglevel=5",
+        "8250.nr_uarts=2",
+        "pollcheck.channel=/dev/ttyS1",
+        "rdinit=/init",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    words.extend(spec.extra_cmdline.iter().cloned());
+    words.join(" ")
+}
+
+/// The QEMU argument vector (without the program name).
+pub fn qemu_args(spec: &VmSpec) -> Vec<String> {
+    let (accel, cpu) = match spec.accel {
+        Accel::Kvm => ("kvm", "host"),
+        Accel::Tcg => ("tcg,thread=multi", "max"),
+    };
+    let s = |x: &str| x.to_owned();
+    vec![
+        s("-nodefaults"),
+        s("-no-user-config"),
+        s("-no-reboot"),
+        s("-display"),
+        s("none"),
+        s("-machine"),
+        s("q35"),
+        s("-accel"),
+        s(accel),
+        s("-cpu"),
+        s(cpu),
+        s("-smp"),
+        spec.cpus.to_string(),
+        s("-m"),
+        spec.memory_mb.to_string(),
+        s("-kernel"),
+        spec.kernel.display().to_string(),
+        s("-initrd"),
+        spec.initramfs.display().to_string(),
+        s("-append"),
+        kernel_cmdline(spec),
+        // ttyS0: the console, on QEMU's stdout, read and scanned by the host.
+        s("-serial"),
+        s("stdio"),
+        // ttyS1: the result channel; QEMU waits for the host to connect before starting the guest.
+        s("-chardev"),
+        format!("socket,id=pcchan,path={},server=on,wait=on", spec.channel_socket.display()),
+        s("-serial"),
+        s("chardev:pcchan"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(accel: Accel) -> VmSpec {
+        VmSpec {
+            accel,
+            kernel: "/k/vmlinuz".into(),
+            initramfs: "/t/initramfs.cpio".into(),
+            cpus: 2,
+            memory_mb: 1024,
+            channel_socket: "/tmp/pc-x/chan.sock".into(),
+            extra_cmdline: vec!["foo=1".into()],
+        }
+    }
+
+    #[test]
+    fn tcg_args_are_stable() {
+        insta::assert_snapshot!(qemu_args(&spec(Accel::Tcg)).join(" "));
+    }
+
+    #[test]
+    fn kvm_uses_host_cpu() {
+        let a = qemu_args(&spec(Accel::Kvm));
+        let i = a.iter().position(|x| x == "-accel").expect("has -accel");
+        assert_eq!(a[i + 1], "kvm");
+        assert!(a.windows(2).any(|w| w[0] == "-cpu" && w[1] == "host"));
+    }
+
+    #[test]
+    fn cmdline_has_channel_and_extra_words() {
+        let c = kernel_cmdline(&spec(Accel::Tcg));
+        assert!(c.contains("pollcheck.channel=/dev/ttyS1"));
+        assert!(c.ends_with(" foo=1"));
+        assert!(c.contains("reboot=t") && c.contains("panic=-1"));
+    }
+}

@@ -1,0 +1,236 @@
+//! A session: one kernel, a list of cases, as many VMs as it takes (a crash or a timeout costs
+//! a reboot, never the rest of the run), and the report at the end.
+
+use crate::accel::{self, AccelChoice, AccelDecision};
+use crate::error::HostError;
+use crate::report::model::{Accel, CaseRecord, KernelInfo, RunReport};
+use crate::report::{new_run_id, ArtifactDir};
+use crate::vm::{BootConfig, Guest};
+use crate::{agent_bin, cleanup, initramfs, qemu};
+use pollcheck_images::KernelImage;
+use pollcheck_proto::{CaseMeta, ErrorKind, Features, Outcome};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Modules every guest gets when the kernel has them as modules (network suites need them).
+pub const BASE_MODULES: &[&str] = &["virtio_pci", "virtio_net"];
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub kernel: KernelImage,
+    pub accel: AccelChoice,
+    pub cpus: u32,
+    pub memory_mb: u32,
+    /// Artifact runs go to `<root>/<run-id>/`.
+    pub artifacts_root: PathBuf,
+    /// Where per-host facts (the KVM verdict) are cached.
+    pub cache_dir: PathBuf,
+}
+
+/// What a session tells its caller as it goes.
+#[derive(Debug)]
+pub enum SessionEvent<'a> {
+    AccelChosen(&'a AccelDecision),
+    Booted { boot_time: Duration, features: &'a Features },
+    CaseFinished(&'a CaseRecord),
+}
+
+/// Everything a finished session produced.
+#[derive(Debug)]
+pub struct SessionResult {
+    pub report: RunReport,
+    pub artifacts: ArtifactDir,
+    pub accel: AccelDecision,
+    /// Time from session start until the first case was sent to a guest.
+    pub time_to_first_case: Option<Duration>,
+}
+
+/// Run `cases` on `cfg.kernel` and write the reports.
+pub fn run(
+    cfg: &SessionConfig,
+    cases: &[CaseMeta],
+    on: &mut dyn FnMut(SessionEvent<'_>),
+) -> Result<SessionResult, HostError> {
+    cleanup::install_interrupt_handler();
+    let start = Instant::now();
+    let started_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let qemu = qemu::find_qemu()?;
+    let agent = agent_bin::agent_path()?;
+    let agent_bytes =
+        std::fs::read(&agent).map_err(|source| HostError::Io { what: "agent read", path: agent.clone(), source })?;
+    let modules = match &cfg.kernel.modules_dir {
+        Some(dir) => Some(pollcheck_images::resolve_modules(dir, &cfg.kernel.release, &wanted_modules(cases))?),
+        None => None,
+    };
+    let run_id = new_run_id();
+    let artifacts = ArtifactDir::create(&cfg.artifacts_root, &run_id)?;
+    let work = tempfile::Builder::new().prefix("pollcheck-run-").tempdir().map_err(|source| HostError::Io {
+        what: "temp dir",
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    cleanup::register_dir(work.path().to_owned());
+    let initramfs_path = work.path().join("initramfs.cpio");
+    initramfs::write(&initramfs_path, initramfs::entries(&agent_bytes, modules.as_ref()))?;
+
+    let mut boot = BootConfig {
+        qemu: qemu.clone(),
+        accel: Accel::Tcg,
+        kernel: boot_image(&cfg.kernel, &cfg.cache_dir),
+        initramfs: initramfs_path,
+        cpus: cfg.cpus,
+        memory_mb: cfg.memory_mb,
+        boot_timeout: Duration::from_secs(20),
+        console_log: artifacts.path().join("console.log"),
+    };
+    let decision = accel::decide(cfg.accel, &qemu, &cfg.cache_dir, || probe_kvm(&boot));
+    on(SessionEvent::AccelChosen(&decision));
+    boot.accel = decision.accel;
+    boot.boot_timeout = boot_timeout(decision.accel);
+
+    let mut records = Vec::with_capacity(cases.len());
+    let mut release = cfg.kernel.release.clone();
+    let mut time_to_first_case = None;
+    let mut pending = cases.iter().peekable();
+    while pending.peek().is_some() {
+        let mut guest = match Guest::boot(&boot) {
+            Ok(g) => g,
+            Err(e) => {
+                // No guest, no verdicts: every case left is an infrastructure error.
+                let kind = ErrorKind::BootFailed;
+                for meta in pending.by_ref() {
+                    let rec = record(meta, Outcome::error(kind, e.to_string()), 0);
+                    on(SessionEvent::CaseFinished(&rec));
+                    records.push(rec);
+                }
+                break;
+            }
+        };
+        on(SessionEvent::Booted { boot_time: guest.boot_time, features: &guest.features });
+        release = guest.features.kernel_release.clone();
+        while let Some(meta) = pending.next() {
+            time_to_first_case.get_or_insert_with(|| start.elapsed());
+            let (timeout, grace) = case_limits(meta, decision.accel);
+            let run = guest.run_case(meta, timeout, grace);
+            let rec = CaseRecord {
+                id: meta.id.clone(),
+                summary: meta.summary.clone(),
+                outcome: run.outcome,
+                duration_ms: run.duration_ms,
+                checks: run.checks,
+                logs: run.logs,
+                console_excerpt: run.console_excerpt,
+            };
+            on(SessionEvent::CaseFinished(&rec));
+            records.push(rec);
+            if !run.guest_usable {
+                break;
+            }
+        }
+        guest.shutdown(Duration::from_secs(5));
+    }
+    drop(work);
+    let report = RunReport {
+        run_id,
+        kernel: KernelInfo { spec: cfg.kernel.spec.clone(), release },
+        accel: decision.accel,
+        started_unix,
+        duration_ms: start.elapsed().as_millis() as u64,
+        cases: records,
+    };
+    artifacts.write_all(&report)?;
+    Ok(SessionResult { report, artifacts, accel: decision, time_to_first_case })
+}
+
+/// The image QEMU boots: the unpacked vmlinux through its PVH entry when the kernel has one
+/// (skips the in-guest decompressor, about 2 s under TCG), else the bzImage itself.
+fn boot_image(kernel: &KernelImage, cache_dir: &std::path::Path) -> PathBuf {
+    pollcheck_images::vmlinux::cached(&kernel.bzimage, cache_dir).unwrap_or_else(|_| kernel.bzimage.clone())
+}
+
+fn record(meta: &CaseMeta, outcome: Outcome, duration_ms: u64) -> CaseRecord {
+    CaseRecord {
+        id: meta.id.clone(),
+        summary: meta.summary.clone(),
+        outcome,
+        duration_ms,
+        checks: Vec::new(),
+        logs: Vec::new(),
+        console_excerpt: None,
+    }
+}
+
+/// The modules to pack: the base set plus what the cases ask for, each once.
+pub fn wanted_modules(cases: &[CaseMeta]) -> Vec<&str> {
+    let mut out: Vec<&str> = BASE_MODULES.to_vec();
+    for m in cases.iter().flat_map(|c| c.requires.modules.iter()) {
+        if !out.contains(&m.as_str()) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// TCG runs kernels several times slower; timeouts scale with it, margins stay generous.
+pub fn slowdown(accel: Accel) -> u32 {
+    match accel {
+        Accel::Kvm => 1,
+        Accel::Tcg => 4,
+    }
+}
+
+fn boot_timeout(accel: Accel) -> Duration {
+    Duration::from_secs(15 * u64::from(slowdown(accel)))
+}
+
+/// The guest-side limit for a case and the extra time the host waits before declaring it lost.
+pub fn case_limits(meta: &CaseMeta, accel: Accel) -> (Duration, Duration) {
+    let s = u64::from(slowdown(accel));
+    (Duration::from_millis(meta.timeout_ms * s), Duration::from_secs(5 * s))
+}
+
+/// A real short boot under KVM: does the agent come up?
+fn probe_kvm(boot: &BootConfig) -> Result<(), String> {
+    let mut probe = boot.clone();
+    probe.accel = Accel::Kvm;
+    probe.boot_timeout = Duration::from_secs(20);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    probe.console_log = dir.path().join("probe-console.log");
+    match Guest::boot(&probe) {
+        Ok(g) => {
+            g.shutdown(Duration::from_secs(3));
+            Ok(())
+        }
+        Err(e) => Err(e.to_string().lines().next().unwrap_or_default().to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pollcheck_proto::{CaseId, Requires};
+
+    fn meta(modules: &[&str], timeout_ms: u64) -> CaseMeta {
+        CaseMeta {
+            id: CaseId::new("s", "c"),
+            summary: String::new(),
+            requires: Requires { modules: modules.iter().map(|s| (*s).to_owned()).collect(), ..Requires::default() },
+            timeout_ms,
+            mutates_global: false,
+        }
+    }
+
+    #[test]
+    fn modules_are_deduplicated_after_the_base_set() {
+        let cases = vec![meta(&["netdevsim", "virtio_net"], 1), meta(&["netdevsim"], 1)];
+        assert_eq!(wanted_modules(&cases), vec!["virtio_pci", "virtio_net", "netdevsim"]);
+    }
+
+    #[test]
+    fn tcg_scales_limits() {
+        let (t, g) = case_limits(&meta(&[], 1000), Accel::Tcg);
+        assert_eq!(t, Duration::from_millis(4000));
+        assert!(g >= Duration::from_secs(5));
+        assert_eq!(case_limits(&meta(&[], 1000), Accel::Kvm).0, Duration::from_millis(1000));
+    }
+}

@@ -1,0 +1,24 @@
+//! How the library tells its caller what it is doing (the host renders it with indicatif).
+
+/// Receives one-line progress messages ("downloading linux-image-… (25 MB)").
+pub trait Progress {
+    fn message(&self, msg: &str);
+}
+
+/// Discards every message.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn message(&self, _msg: &str) {}
+}
+
+/// Prints every message to stderr; handy for examples and tests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StderrProgress;
+
+impl Progress for StderrProgress {
+    fn message(&self, msg: &str) {
+        eprintln!("{msg}");
+    }
+}
