@@ -2,13 +2,22 @@
 //! host which features the booted kernel has.
 
 pub mod busy_poll;
+pub mod selftest;
 pub mod sys;
 
 use pollcheck_guest::{Case, Probe};
 
-/// Every case, in the order reports list them.
+/// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
     busy_poll::cases()
+}
+
+/// What the agent carries: the conformance cases plus the harness's own `selftest` cases (which
+/// the host runs only when asked for by name).
+pub fn agent_cases() -> Vec<Case> {
+    let mut all = cases();
+    all.extend(selftest::cases());
+    all
 }
 
 /// Run-time feature probes the agent announces in its Ready message.

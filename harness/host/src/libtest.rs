@@ -92,7 +92,7 @@ fn run_session(cases: &[CaseMeta]) -> Results {
     let cfg = SessionConfig {
         kernel,
         accel,
-        cpus: 2,
+        cpus: None,
         memory_mb: 1024,
         artifacts_root: artifacts_root(),
         cache_dir: cache.root().to_owned(),

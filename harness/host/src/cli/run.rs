@@ -33,8 +33,9 @@ pub struct RunArgs {
     format: Format,
     #[arg(long, value_enum, default_value = "auto")]
     accel: AccelChoice,
-    #[arg(long, default_value_t = 2)]
-    cpus: u32,
+    /// Guest CPUs (default: 1 under TCG, 2 under KVM, more if a case needs it).
+    #[arg(long)]
+    cpus: Option<u32>,
     #[arg(long, default_value_t = 1024)]
     memory_mb: u32,
     /// Where run directories go (default: target/pollcheck in the workspace).

@@ -1,0 +1,78 @@
+//! Every way a case can end, proven on a real guest: the `selftest` cases misbehave on purpose
+//! and each must come back as its outcome, with the guest rebooted after a kernel panic so the
+//! cases after it still run. Boots the default kernel (or `POLLCHECK_KERNEL`).
+
+use pollcheck::accel::AccelChoice;
+use pollcheck::agent_bin;
+use pollcheck::report::model::CaseRecord;
+use pollcheck::session::{self, SessionConfig};
+use pollcheck_proto::{ErrorKind, Outcome, OutcomeKind};
+
+fn by_name<'a>(recs: &'a [CaseRecord], name: &str) -> &'a CaseRecord {
+    recs.iter().find(|r| r.id.to_string() == name).unwrap_or_else(|| panic!("{name} missing from the report"))
+}
+
+#[test]
+fn each_misbehaviour_maps_to_its_outcome() {
+    let agent = agent_bin::agent_path().expect("agent builds");
+    let all = agent_bin::list_cases(&agent).expect("agent lists its cases");
+    let order = [
+        "selftest::pass",
+        "selftest::fail_expect",
+        "selftest::skip",
+        "selftest::hang",
+        "selftest::abort",
+        "selftest::panic",
+        "selftest::defer_runs",
+        "selftest::defer_ran",
+        "selftest::kernel_panic",
+        "selftest::pass",
+    ];
+    let cases: Vec<_> =
+        order.iter().map(|n| all.iter().find(|c| c.id.to_string() == *n).expect("case exists").clone()).collect();
+    let cache = pollcheck_images::Cache::open_default().expect("cache");
+    let spec = std::env::var("POLLCHECK_KERNEL").unwrap_or_else(|_| "default".into());
+    let kernel = pollcheck_images::resolve(&spec, None, &cache, &pollcheck_images::NoProgress).expect("kernel");
+    let cfg = SessionConfig {
+        kernel,
+        accel: AccelChoice::Auto,
+        cpus: None,
+        memory_mb: 512,
+        artifacts_root: pollcheck::libtest::artifacts_root(),
+        cache_dir: cache.root().to_owned(),
+    };
+    let result = session::run(&cfg, &cases, &mut |_| {}).expect("session runs");
+    let recs = &result.report.cases;
+    assert_eq!(recs.len(), order.len(), "every case has a record");
+
+    assert_eq!(by_name(recs, "selftest::pass").outcome, Outcome::Pass);
+    match &by_name(recs, "selftest::fail_expect").outcome {
+        Outcome::Fail { checks } => assert_eq!(checks.len(), 1, "only the failed EXPECT is listed: {checks:?}"),
+        other => panic!("fail_expect: {other:?}"),
+    }
+    assert_eq!(by_name(recs, "selftest::fail_expect").checks.len(), 2, "passing checks are recorded too");
+    assert_eq!(by_name(recs, "selftest::skip").outcome.kind(), OutcomeKind::Skip);
+    assert_eq!(by_name(recs, "selftest::hang").outcome.kind(), OutcomeKind::Timeout);
+    for crashed in ["selftest::abort", "selftest::panic"] {
+        match &by_name(recs, crashed).outcome {
+            Outcome::Error { kind: ErrorKind::CaseCrashed, detail } => {
+                assert!(crashed != "selftest::panic" || detail.contains("on purpose"), "{detail}")
+            }
+            other => panic!("{crashed}: {other:?}"),
+        }
+    }
+    assert_eq!(by_name(recs, "selftest::defer_runs").outcome.kind(), OutcomeKind::Fail);
+    assert_eq!(by_name(recs, "selftest::defer_ran").outcome, Outcome::Pass, "cleanup ran after the failed ASSERT");
+    let crash = recs.iter().find(|r| r.id.case == "kernel_panic").expect("kernel_panic record");
+    match &crash.outcome {
+        Outcome::Error { kind: ErrorKind::KernelCrash, .. } => {
+            let excerpt = crash.console_excerpt.as_deref().unwrap_or_default();
+            assert!(excerpt.contains("Kernel panic"), "excerpt has the panic: {excerpt}");
+        }
+        other => panic!("kernel_panic: {other:?}"),
+    }
+    // The guest was rebooted after the panic, so the last case still ran and passed.
+    assert_eq!(recs.last().map(|r| r.outcome.clone()), Some(Outcome::Pass));
+    let ktap = std::fs::read_to_string(result.artifacts.path().join("results.ktap")).expect("ktap written");
+    assert!(ktap.contains("# TIMEOUT") && ktap.contains("# SKIP") && ktap.contains("# ERROR"));
+}

@@ -1,0 +1,90 @@
+//! selftest: cases that misbehave on purpose, so the harness's own tests can prove each way a
+//! case can end maps to the right outcome (a kernel panic, a hang, a crashing case process, a
+//! failed EXPECT, a cleanup that must still run). Never part of a conformance run.
+
+use pollcheck_guest::{Case, CaseResult, Ctx};
+use pollcheck_proto::{CaseId, CaseMeta, Requires};
+
+pub const SUITE: &str = "selftest";
+
+type CaseFn = fn(&mut Ctx<'_>) -> CaseResult;
+
+const CASES: &[(&str, &str, u64, CaseFn)] = &[
+    ("pass", "one passing check", 5_000, pass),
+    ("fail_expect", "a failed EXPECT, then a passing ASSERT: FAIL with the one failed check", 5_000, fail_expect),
+    ("skip", "skips with a reason", 5_000, skip),
+    ("hang", "sleeps past its 1 s limit: TIMEOUT", 1_000, hang),
+    ("abort", "the case process dies from SIGABRT: ERROR case crashed", 5_000, abort),
+    ("panic", "a Rust panic in the case: ERROR case crashed with the message", 5_000, rust_panic),
+    (
+        "kernel_panic",
+        "crashes the kernel through sysrq: ERROR kernel crash with the console excerpt",
+        5_000,
+        kernel_panic,
+    ),
+    ("defer_runs", "a deferred cleanup runs after a failed ASSERT (it leaves a marker file)", 5_000, defer_runs),
+    ("defer_ran", "the marker left by defer_runs' cleanup exists (run right after defer_runs)", 5_000, defer_ran),
+];
+
+pub fn cases() -> Vec<Case> {
+    CASES
+        .iter()
+        .map(|&(name, summary, timeout_ms, run)| Case {
+            meta: CaseMeta {
+                id: CaseId::new(SUITE, name),
+                summary: summary.to_owned(),
+                requires: Requires::default(),
+                timeout_ms,
+                mutates_global: name == "kernel_panic",
+            },
+            run,
+        })
+        .collect()
+}
+
+fn pass(ctx: &mut Ctx<'_>) -> CaseResult {
+    ctx.assert(true, "true holds", "true")
+}
+
+fn fail_expect(ctx: &mut Ctx<'_>) -> CaseResult {
+    ctx.expect(1 + 1 == 3, "1 + 1 == 3", 1 + 1);
+    ctx.assert(true, "the case goes on after a failed EXPECT", "it did")
+}
+
+fn skip(ctx: &mut Ctx<'_>) -> CaseResult {
+    Err(ctx.skip("selftest skip: nothing to test here"))
+}
+
+fn hang(_ctx: &mut Ctx<'_>) -> CaseResult {
+    std::thread::sleep(std::time::Duration::from_secs(3600));
+    Ok(())
+}
+
+fn abort(_ctx: &mut Ctx<'_>) -> CaseResult {
+    std::process::abort()
+}
+
+fn rust_panic(_ctx: &mut Ctx<'_>) -> CaseResult {
+    panic!("selftest panic on purpose")
+}
+
+fn kernel_panic(ctx: &mut Ctx<'_>) -> CaseResult {
+    let r = std::fs::write("/proc/sysrq-trigger", "c");
+    // Only reached when the kernel has no sysrq.
+    Err(ctx.skip(format!("no /proc/sysrq-trigger to crash the kernel with: {r:?}")))
+}
+
+const DEFER_MARKER: &str = "/tmp/selftest-defer-ran";
+
+fn defer_runs(ctx: &mut Ctx<'_>) -> CaseResult {
+    let _ = std::fs::remove_file(DEFER_MARKER);
+    ctx.defer(|| {
+        let _ = std::fs::write(DEFER_MARKER, "yes");
+    });
+    ctx.assert(false, "an ASSERT that fails on purpose", "false")
+}
+
+fn defer_ran(ctx: &mut Ctx<'_>) -> CaseResult {
+    let found = std::fs::read_to_string(DEFER_MARKER);
+    ctx.assert(found.as_deref().ok() == Some("yes"), "the deferred cleanup of defer_runs ran", format!("{found:?}"))
+}
