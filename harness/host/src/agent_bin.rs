@@ -5,8 +5,9 @@ use pollcheck_proto::CaseMeta;
 use std::path::{Path, PathBuf};
 
 /// The workspace this host library was built in (the agent is built from the same sources).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+pub fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// The agent binary: `$POLLCHECK_AGENT` if set, else built (statically, for the guest) from
@@ -27,7 +28,10 @@ pub fn agent_path() -> Result<PathBuf, HostError> {
         .stderr_capture()
         .unchecked()
         .run()
-        .map_err(|e| HostError::AgentBuild { command: command.clone(), detail: e.to_string() })?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => HostError::CargoMissing,
+            _ => HostError::AgentBuild { command: command.clone(), detail: e.to_string() },
+        })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = err.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();

@@ -6,6 +6,10 @@ use std::path::PathBuf;
 pub enum HostError {
     #[error("qemu-system-x86_64 not found on PATH: install it (`apt-get install --no-install-recommends qemu-system-x86`) or set POLLCHECK_QEMU")]
     QemuMissing,
+    #[error("POLLCHECK_QEMU is {0}, which is not a file: point it at qemu-system-x86_64 or unset it")]
+    QemuNotAt(PathBuf),
+    #[error("cargo not found on PATH: the guest agent is built from this workspace; install Rust (rustup) or set POLLCHECK_AGENT to a built agent")]
+    CargoMissing,
     #[error("failed to start QEMU: {0}")]
     QemuSpawn(std::io::Error),
     #[error("failed to prepare the kernel: {0}")]

@@ -11,7 +11,7 @@ use crate::session::{self, SessionConfig, SessionEvent};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use pollcheck_proto::{CaseMeta, Outcome};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 type Results = Result<HashMap<String, CaseRecord>, String>;
@@ -115,8 +115,7 @@ fn run_session(cases: &[CaseMeta]) -> Results {
 
 /// `$POLLCHECK_ARTIFACTS`, else `<workspace>/target/pollcheck`.
 pub fn artifacts_root() -> PathBuf {
-    std::env::var_os("POLLCHECK_ARTIFACTS").map(PathBuf::from).unwrap_or_else(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        root.canonicalize().unwrap_or(root).join("target/pollcheck")
-    })
+    std::env::var_os("POLLCHECK_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::agent_bin::workspace_root().join("target/pollcheck"))
 }

@@ -23,11 +23,22 @@ pub fn select<'a>(cases: &'a [CaseMeta], filters: &[String], skip: &[String], ex
 
 /// The case name closest to `wanted` (by edit distance), for "did you mean" hints.
 pub fn closest<'a>(cases: &'a [CaseMeta], wanted: &str) -> Option<String> {
+    // Compare with the whole name and with the part after `suite::`, whichever is nearer.
+    let distance = |c: &CaseMeta| {
+        let full = c.id.to_string();
+        let short = full.split_once("::").map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+        let d = edit_distance(&full, wanted).min(edit_distance(&short, wanted));
+        (d, full.len().max(wanted.len()).min(short.len().max(wanted.len())))
+    };
     cases
         .iter()
+        .filter(|c| !HIDDEN_SUITES.contains(&c.id.suite.as_str()))
+        .min_by_key(|c| distance(c).0)
+        .filter(|c| {
+            let (d, len) = distance(c);
+            d <= len / 3
+        })
         .map(|c| c.id.to_string())
-        .min_by_key(|n| edit_distance(n, wanted))
-        .filter(|n| edit_distance(n, wanted) <= n.len().max(wanted.len()) / 2)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -81,6 +92,7 @@ mod tests {
     fn suggests_closest_name() {
         let cases = vec![meta("busy_poll", "params_pad"), meta("exclusive", "wake_one")];
         assert_eq!(closest(&cases, "busy_poll::params_pda").as_deref(), Some("busy_poll::params_pad"));
+        assert_eq!(closest(&cases, "params_pda").as_deref(), Some("busy_poll::params_pad"));
         assert_eq!(closest(&cases, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"), None);
     }
 }

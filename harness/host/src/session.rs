@@ -53,6 +53,7 @@ pub fn run(
     on: &mut dyn FnMut(SessionEvent<'_>),
 ) -> Result<SessionResult, HostError> {
     cleanup::install_interrupt_handler();
+    cleanup::sweep_stale(&std::env::temp_dir());
     let start = Instant::now();
     let started_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let qemu = qemu::find_qemu()?;

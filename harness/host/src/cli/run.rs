@@ -44,6 +44,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    pollcheck::qemu::find_qemu()?;
     let agent = agent_bin::agent_path()?;
     let all = agent_bin::list_cases(&agent)?;
     let selected: Vec<_> = plan::select(&all, &args.filters, &[], args.exact).into_iter().cloned().collect();

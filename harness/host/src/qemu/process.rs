@@ -10,7 +10,8 @@ use std::sync::Arc;
 /// Locate the QEMU binary: `$POLLCHECK_QEMU`, else `qemu-system-x86_64` on PATH.
 pub fn find_qemu() -> Result<PathBuf, HostError> {
     if let Some(p) = std::env::var_os("POLLCHECK_QEMU") {
-        return Ok(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return if p.is_file() { Ok(p) } else { Err(HostError::QemuNotAt(p)) };
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
