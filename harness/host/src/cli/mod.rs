@@ -1,5 +1,6 @@
 //! Command-line arguments and dispatch to the subcommands.
 
+mod bench;
 mod list;
 mod run;
 
@@ -23,11 +24,15 @@ enum Command {
     Run(run::RunArgs),
     /// List the cases (boots nothing).
     List(list::ListArgs),
+    /// Benchmarks of the harness itself.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::List(a) => list::list(a),
+        Command::Bench(c) => bench::bench(c),
     }
 }

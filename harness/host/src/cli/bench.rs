@@ -1,0 +1,71 @@
+//! `pollcheck bench boot`: how long from `pollcheck run` start to the first case, and to the end
+//! of a suite, over repeated runs on one kernel (targets belong here, not in timed tests).
+
+use clap::{Args, Subcommand};
+use pollcheck::accel::AccelChoice;
+use pollcheck::session::{self, SessionConfig};
+use pollcheck::{agent_bin, plan};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Start-to-first-case and whole-run wall time of a suite, repeated.
+    Boot(BootArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BootArgs {
+    #[arg(long, short, default_value = "default")]
+    kernel: String,
+    /// Cases to run each time (default: the busy_poll params cases).
+    #[arg(default_value = "busy_poll::params")]
+    filters: Vec<String>,
+    #[arg(long, default_value_t = 5)]
+    repeat: u32,
+    #[arg(long, value_enum, default_value = "auto")]
+    accel: AccelChoice,
+}
+
+pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    let BenchCommand::Boot(args) = cmd;
+    let agent = agent_bin::agent_path()?;
+    let all = agent_bin::list_cases(&agent)?;
+    let cases: Vec<_> = plan::select(&all, &args.filters, &[], false).into_iter().cloned().collect();
+    let cache = pollcheck_images::Cache::open_default()?;
+    let kernel = pollcheck_images::resolve(&args.kernel, None, &cache, &pollcheck_images::StderrProgress)?;
+    let dir = tempfile::tempdir()?;
+    let cfg = SessionConfig {
+        kernel,
+        accel: args.accel,
+        cpus: None,
+        memory_mb: 1024,
+        artifacts_root: dir.path().to_owned(),
+        cache_dir: cache.root().to_owned(),
+    };
+    let (mut first, mut whole) = (Vec::new(), Vec::new());
+    let mut accel = String::new();
+    for i in 1..=args.repeat {
+        let r = session::run(&cfg, &cases, &mut |_| {})?;
+        let f = r.time_to_first_case.unwrap_or_default();
+        let w = Duration::from_millis(r.report.duration_ms);
+        eprintln!("run {i}: first case after {:.2} s, whole run {:.2} s", f.as_secs_f64(), w.as_secs_f64());
+        accel = r.accel.accel.to_string();
+        first.push(f);
+        whole.push(w);
+    }
+    println!("kernel {} ({} cases, accel {accel}, {} runs)", args.kernel, cases.len(), args.repeat);
+    println!("start to first case: {}", stats(&mut first));
+    println!("whole run:           {}", stats(&mut whole));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `median m s (min a, max b)` of a sample.
+fn stats(xs: &mut [Duration]) -> String {
+    xs.sort();
+    let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    match (xs.first(), xs.get(xs.len() / 2), xs.last()) {
+        (Some(&lo), Some(&mid), Some(&hi)) => format!("median {} (min {}, max {})", s(mid), s(lo), s(hi)),
+        _ => "no runs".into(),
+    }
+}
