@@ -35,9 +35,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let req = BuildRequest { source, patches, fragments };
     let cache = Cache::open_default()?;
     let start = Instant::now();
+    let mut lines = 0usize;
     let mut on_line = |l: &str| {
-        if l.starts_with("pollcheck:") || l.contains("error") || l.starts_with("Kernel:") {
-            eprintln!("{l}");
+        lines += 1;
+        if l.starts_with("pollcheck:") || l.starts_with("Kernel:") || lines % 250 == 0 {
+            eprintln!("[{lines:>5}] {l}");
         }
     };
     let k = build(&req, cache.root(), &mut on_line)?;
