@@ -132,6 +132,31 @@ pub fn has_pvh_note(elf: &[u8]) -> bool {
     })
 }
 
+/// The PVH-bootable vmlinux for `bzimage`, extracted once and kept under
+/// `<cache_root>/vmlinux/`, keyed by the image's path, size and modification time.
+pub fn cached(bzimage: &std::path::Path, cache_root: &std::path::Path) -> Result<std::path::PathBuf, VmlinuxError> {
+    use sha2::{Digest, Sha256};
+    let io = |e: std::io::Error| VmlinuxError::Decompress(Compression::Uncompressed, e.to_string());
+    let meta = std::fs::metadata(bzimage).map_err(io)?;
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(bzimage.to_string_lossy().as_bytes());
+    h.update(meta.len().to_le_bytes());
+    h.update(mtime.as_nanos().to_le_bytes());
+    let key: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let dir = cache_root.join("vmlinux");
+    let out = dir.join(format!("{key}.elf"));
+    if out.is_file() {
+        return Ok(out);
+    }
+    let elf = extract(&std::fs::read(bzimage).map_err(io)?)?;
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+    std::fs::write(tmp.path(), &elf).map_err(io)?;
+    tmp.persist(&out).map_err(|e| io(e.error))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,29 +185,4 @@ mod tests {
         stream.extend_from_slice(&(raw.len() as u32).to_le_bytes());
         assert_eq!(lz4_legacy(&stream).expect("decodes"), raw);
     }
-}
-
-/// The PVH-bootable vmlinux for `bzimage`, extracted once and kept under
-/// `<cache_root>/vmlinux/`, keyed by the image's path, size and modification time.
-pub fn cached(bzimage: &std::path::Path, cache_root: &std::path::Path) -> Result<std::path::PathBuf, VmlinuxError> {
-    use sha2::{Digest, Sha256};
-    let io = |e: std::io::Error| VmlinuxError::Decompress(Compression::Uncompressed, e.to_string());
-    let meta = std::fs::metadata(bzimage).map_err(io)?;
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(bzimage.to_string_lossy().as_bytes());
-    h.update(meta.len().to_le_bytes());
-    h.update(mtime.as_nanos().to_le_bytes());
-    let key: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
-    let dir = cache_root.join("vmlinux");
-    let out = dir.join(format!("{key}.elf"));
-    if out.is_file() {
-        return Ok(out);
-    }
-    let elf = extract(&std::fs::read(bzimage).map_err(io)?)?;
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-    std::fs::write(tmp.path(), &elf).map_err(io)?;
-    tmp.persist(&out).map_err(|e| io(e.error))?;
-    Ok(out)
 }

@@ -22,7 +22,7 @@ pub fn select<'a>(cases: &'a [CaseMeta], filters: &[String], skip: &[String], ex
 }
 
 /// The case name closest to `wanted` (by edit distance), for "did you mean" hints.
-pub fn closest<'a>(cases: &'a [CaseMeta], wanted: &str) -> Option<String> {
+pub fn closest(cases: &[CaseMeta], wanted: &str) -> Option<String> {
     // Compare with the whole name and with the part after `suite::`, whichever is nearer.
     let distance = |c: &CaseMeta| {
         let full = c.id.to_string();

@@ -111,7 +111,7 @@ pub fn run(
         };
         on(SessionEvent::Booted { boot_time: guest.boot_time, features: &guest.features });
         release = guest.features.kernel_release.clone();
-        while let Some(meta) = pending.next() {
+        for meta in pending.by_ref() {
             time_to_first_case.get_or_insert_with(|| start.elapsed());
             let (timeout, grace) = case_limits(meta, decision.accel);
             let run = guest.run_case(meta, timeout, grace);
