@@ -21,8 +21,14 @@ pub enum ImageError {
     },
     #[error("cannot find a cache directory; set POLLCHECK_CACHE or HOME")]
     NoCacheDir,
-    #[error("source builds are not supported yet (issue 3)")]
-    SourceBuildUnsupported,
+    #[error("kernel spec {spec:?} is not valid: {why}")]
+    BadSpec { spec: String, why: String },
+    #[error("failed to build kernel {spec}: {source}")]
+    Build {
+        spec: String,
+        #[source]
+        source: crate::build::BuildError,
+    },
     #[error("no Debian kernel matches {spec}; nearest offered: {nearest}")]
     NoMatch { spec: String, nearest: String },
     #[error("the Debian archive is unreachable ({reason}) and no cached kernel matches {spec}; connect to the network and retry")]

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::apt::{self, Apt};
+use crate::build::{self, BuildRequest, SourceSpec};
 use crate::cache::{Cache, Manifest};
 use crate::catalogue::{now_unix, Catalogue};
-use crate::spec::{self, Spec};
+use crate::spec::{self, SourceBuildSpec, Spec};
 use crate::{bzimage, fetch, modules, ImageError, Progress};
 
 /// A kernel ready to boot.
@@ -22,7 +23,8 @@ pub struct KernelImage {
     pub config: Option<PathBuf>,
 }
 
-/// Resolves `spec` (a bzImage path, `default`, or a Debian version) to a kernel image.
+/// Resolves `spec` (a bzImage path, `default`, a Debian version, or `src:<version>[+<patch set>]`)
+/// to a kernel image.
 pub fn resolve(
     spec: &str,
     modules: Option<&Path>,
@@ -30,9 +32,73 @@ pub fn resolve(
     progress: &dyn Progress,
 ) -> Result<KernelImage, ImageError> {
     match Spec::parse(spec) {
-        Spec::Source(_) => Err(ImageError::SourceBuildUnsupported),
+        Spec::Source(rest) => from_source(spec, &rest, cache, progress),
         Spec::Path(path) => from_path(spec, &path, modules),
         parsed => from_debian(spec, &parsed, cache, progress),
+    }
+}
+
+/// `src:7.2[+set]`: builds `linux-source-7.2` with the default fragments (and the set's patches),
+/// or returns the cached build of the same inputs.
+fn from_source(spec_text: &str, rest: &str, cache: &Cache, progress: &dyn Progress) -> Result<KernelImage, ImageError> {
+    let bad = |why: String| ImageError::BadSpec { spec: spec_text.to_string(), why };
+    let parsed = SourceBuildSpec::parse(rest).map_err(bad)?;
+    let fixtures = spec::fixtures_dir();
+    let mut patches = Vec::new();
+    for set in &parsed.sets {
+        patches.extend(spec::patch_set(&fixtures, set).map_err(bad)?);
+    }
+    let req = BuildRequest {
+        source: SourceSpec::DebianVersion(parsed.version.clone()),
+        patches,
+        fragments: spec::default_fragments(&fixtures),
+    };
+    let started = std::time::Instant::now();
+    let mut lines = 0u64;
+    let mut on_line = |line: &str| {
+        if lines == 0 {
+            progress.message(&format!(
+                "building {spec_text} (linux-source-{}, {} patches); the first build takes minutes, later ones are cached",
+                parsed.version,
+                req.patches.len()
+            ));
+        }
+        lines += 1;
+        if let Some(msg) = line.strip_prefix("pollcheck: ") {
+            progress.message(msg);
+        } else if lines % BUILD_LINES_PER_MESSAGE == 0 {
+            progress.message(&format!("building {spec_text}: {lines} lines of output, at: {}", line.trim()));
+        }
+    };
+    let built = build::build(&req, cache.root(), &mut on_line)
+        .map_err(|source| ImageError::Build { spec: spec_text.to_string(), source })?;
+    if lines > 0 {
+        progress.message(&format!(
+            "built {spec_text} ({}) in {:.0} s: {}",
+            built.release,
+            started.elapsed().as_secs_f64(),
+            built.bzimage.display()
+        ));
+    }
+    if let Some(entry) = built.bzimage.parent() {
+        mark_used(entry);
+    }
+    Ok(KernelImage {
+        spec: spec_text.to_string(),
+        bzimage: built.bzimage,
+        modules_dir: None,
+        release: built.release,
+        config: Some(built.config),
+    })
+}
+
+/// One progress message per this many lines of build output.
+const BUILD_LINES_PER_MESSAGE: u64 = 200;
+
+/// Best effort: sets a cache entry's mtime to now, so `pollcheck kernels prune` sees it as used.
+pub(crate) fn mark_used(entry: &Path) {
+    if let Ok(dir) = std::fs::File::open(entry) {
+        let _ = dir.set_modified(std::time::SystemTime::now());
     }
 }
 
@@ -69,6 +135,7 @@ fn check_modules_dir(dir: &Path, release: &str) -> Result<PathBuf, ImageError> {
 }
 
 fn image_of(spec: &str, entry: &Path, m: &Manifest) -> KernelImage {
+    mark_used(entry);
     KernelImage {
         spec: spec.to_string(),
         bzimage: entry.join("vmlinuz"),
@@ -188,10 +255,14 @@ mod tests {
     use crate::NoProgress;
 
     #[test]
-    fn source_builds_are_refused() {
+    fn source_spec_errors_are_one_line() {
         let cache = Cache::at("/nonexistent");
-        let e = resolve("src:7.2+userpoll", None, &cache, &NoProgress).expect_err("src");
-        assert_eq!(e.to_string(), "source builds are not supported yet (issue 3)");
+        let e = resolve("src:7.2+nosuchset", None, &cache, &NoProgress).expect_err("src").to_string();
+        assert!(e.starts_with("kernel spec \"src:7.2+nosuchset\" is not valid: unknown patch set `nosuchset`; the sets in "), "{e}");
+        assert!(e.contains("mutants"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let e = resolve("src:seven", None, &cache, &NoProgress).expect_err("src").to_string();
+        assert!(e.contains("`seven` is not a kernel version"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Command-line arguments and dispatch to the subcommands.
 
 mod bench;
+mod kernels;
 mod list;
 mod run;
 
@@ -27,6 +28,9 @@ enum Command {
     /// Benchmarks of the harness itself.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Debian kernels, source builds and the kernel cache.
+    #[command(subcommand)]
+    Kernels(kernels::KernelsCommand),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -34,5 +38,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::List(a) => list::list(a),
         Command::Bench(c) => bench::bench(c),
+        Command::Kernels(c) => kernels::kernels(c),
     }
 }
