@@ -258,7 +258,12 @@ mod tests {
     fn source_spec_errors_are_one_line() {
         let cache = Cache::at("/nonexistent");
         let e = resolve("src:7.2+nosuchset", None, &cache, &NoProgress).expect_err("src").to_string();
-        assert!(e.starts_with("kernel spec \"src:7.2+nosuchset\" is not valid: unknown patch set `nosuchset`; the sets in "), "{e}");
+        assert!(
+            e.starts_with(
+                "kernel spec \"src:7.2+nosuchset\" is not valid: unknown patch set `nosuchset`; the sets in "
+            ),
+            "{e}"
+        );
         assert!(e.contains("mutants"), "{e}");
         assert!(!e.contains('\n'), "{e}");
         let e = resolve("src:seven", None, &cache, &NoProgress).expect_err("src").to_string();

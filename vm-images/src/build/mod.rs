@@ -23,6 +23,24 @@ pub use store::BuiltKernel;
 
 use fragment::Setting;
 
+/// Holds the cache-wide build lock: one kernel build at a time per cache, across processes.
+/// Two builds at once would only share the same cores, and they may unpack the same source tree.
+fn lock_builds(cache_root: &Path, on_line: &mut dyn FnMut(&str)) -> Result<std::fs::File, BuildError> {
+    let builds = cache_root.join("builds");
+    std::fs::create_dir_all(&builds).map_err(BuildError::io(&builds))?;
+    let path = builds.join(".lock");
+    let file = std::fs::File::create(&path).map_err(BuildError::io(&path))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            on_line(&format!("pollcheck: waiting for another kernel build to finish (lock {})", path.display()));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(BuildError::io(&path)(e)),
+    }
+    file.lock().map_err(BuildError::io(&path))?;
+    Ok(file)
+}
+
 /// What to build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildRequest {
@@ -35,6 +53,7 @@ pub struct BuildRequest {
 
 /// Builds (or finds in the cache) the kernel of `req`; `on_line` gets every line of output.
 pub fn build(req: &BuildRequest, cache_root: &Path, on_line: &mut dyn FnMut(&str)) -> Result<BuiltKernel, BuildError> {
+    let _lock = lock_builds(cache_root, on_line)?;
     let fragments = read_all(&req.fragments)?;
     let requested = fragment::merge(&parse_fragments(&req.fragments, &fragments)?);
     let patches = read_all(&req.patches)?;
