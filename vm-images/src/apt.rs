@@ -162,6 +162,46 @@ impl Apt {
         args.extend(pins.iter().map(String::as_str));
         self.run("apt-get", &args, Some(dir)).map(drop)
     }
+
+    /// Downloads one package of `size` bytes into `dir`, reporting its progress as the file grows
+    /// (apt writes the .deb in place), then checks apt's exit like [`Apt::download`].
+    pub fn download_watched(
+        &self,
+        pin: &str,
+        size: u64,
+        dir: &Path,
+        progress: &dyn crate::Progress,
+    ) -> Result<(), ImageError> {
+        let name = pin.split('=').next().unwrap_or(pin);
+        let before = deb_bytes(dir);
+        let dir_owned = dir.to_path_buf();
+        let pin_owned = [pin.to_string()];
+        let this = self.clone();
+        let worker = std::thread::spawn(move || this.download(&pin_owned, &dir_owned));
+        while !worker.is_finished() {
+            progress.transfer(name, deb_bytes(dir).saturating_sub(before).min(size), size);
+            std::thread::sleep(std::time::Duration::from_millis(150));
+        }
+        let result = worker.join().unwrap_or_else(|_| {
+            Err(ImageError::Command { command: format!("apt-get download {pin}"), detail: "thread panicked".into() })
+        });
+        if result.is_ok() {
+            progress.transfer(name, size, size);
+        }
+        result
+    }
+}
+
+/// Total size of the `.deb` files in `dir` (0 when it can't be read).
+fn deb_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "deb"))
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 #[cfg(test)]

@@ -34,8 +34,9 @@ pub(crate) fn install(
 
     let mb: u64 = kernel.debs.iter().map(|d| d.size).sum::<u64>() / 1_000_000;
     progress.message(&format!("downloading Linux {} ({} MB)", kernel.release, mb));
-    let pins: Vec<String> = kernel.debs.iter().map(|d| format!("{}={}", d.package, d.version)).collect();
-    apt.download(&pins, &debs_dir)?;
+    for deb in &kernel.debs {
+        apt.download_watched(&format!("{}={}", deb.package, deb.version), deb.size, &debs_dir, progress)?;
+    }
 
     for deb in &kernel.debs {
         let prefix = format!("{}_", deb.package);

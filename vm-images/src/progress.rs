@@ -3,6 +3,11 @@
 /// Receives one-line progress messages ("downloading linux-image-… (25 MB)").
 pub trait Progress {
     fn message(&self, msg: &str);
+
+    /// `done` of `total` bytes of `what` have arrived (called repeatedly; `done == total` last).
+    fn transfer(&self, what: &str, done: u64, total: u64) {
+        let _ = (what, done, total);
+    }
 }
 
 /// Discards every message.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod initramfs;
 pub mod libtest;
 pub mod plan;
+pub mod progress;
 pub mod qemu;
 pub mod report;
 pub mod session;

@@ -87,7 +87,7 @@ fn run_session(cases: &[CaseMeta]) -> Results {
         _ => AccelChoice::Auto,
     };
     let cache = pollcheck_images::Cache::open_default().map_err(|e| e.to_string())?;
-    let progress = pollcheck_images::StderrProgress;
+    let progress = crate::progress::TermProgress::default();
     let kernel = pollcheck_images::resolve(&spec, modules.as_deref(), &cache, &progress).map_err(|e| e.to_string())?;
     let cfg = SessionConfig {
         kernel,

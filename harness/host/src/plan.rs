@@ -1,5 +1,6 @@
 //! Choosing which cases run: name filters, exact matches, and suggestions for typos.
 
+use pollcheck_images::KernelConfig;
 use pollcheck_proto::CaseMeta;
 
 /// Suites that run only when a filter names them (the harness's own misbehaving cases).
@@ -19,6 +20,14 @@ pub fn select<'a>(cases: &'a [CaseMeta], filters: &[String], skip: &[String], ex
             hit && !skipped
         })
         .collect()
+}
+
+/// Why `meta` cannot run on a kernel built with `config`, if it can't: the options it lacks.
+/// Decided on the host, so such cases are reported as Skip without booting.
+pub fn config_gap(meta: &CaseMeta, config: &KernelConfig) -> Option<String> {
+    let missing = config.missing(&meta.requires.kconfig);
+    (!missing.is_empty())
+        .then(|| format!("the kernel's config lacks {} (read from {})", missing.join(", "), config.path().display()))
 }
 
 /// The case name closest to `wanted` (by edit distance), for "did you mean" hints.
@@ -68,6 +77,19 @@ mod tests {
             timeout_ms: 1,
             mutates_global: false,
         }
+    }
+
+    #[test]
+    fn config_gap_names_missing_options() {
+        let mut c = meta("busy_poll", "params_pad");
+        c.requires.kconfig = vec!["EPOLL".into(), "NET_RX_BUSY_POLL".into()];
+        let with = KernelConfig::parse("/k/config", "CONFIG_EPOLL=y\nCONFIG_NET_RX_BUSY_POLL=y\n");
+        assert_eq!(config_gap(&c, &with), None);
+        let without = KernelConfig::parse("/k/config", "CONFIG_EPOLL=y\n# CONFIG_NET_RX_BUSY_POLL is not set\n");
+        assert_eq!(
+            config_gap(&c, &without).as_deref(),
+            Some("the kernel's config lacks CONFIG_NET_RX_BUSY_POLL (read from /k/config)")
+        );
     }
 
     #[test]

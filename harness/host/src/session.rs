@@ -92,9 +92,15 @@ pub fn run(
     boot.cpus = cfg.cpus.unwrap_or_else(|| default_cpus(decision.accel, cases));
 
     let mut records = Vec::with_capacity(cases.len());
+    let (runnable, ruled_out) = partition_by_config(cases, cfg.kernel.config.as_deref());
+    for (meta, reason) in ruled_out {
+        let rec = record(meta, Outcome::Skip { reason }, 0);
+        on(SessionEvent::CaseFinished(&rec));
+        records.push(rec);
+    }
     let mut release = cfg.kernel.release.clone();
     let mut time_to_first_case = None;
-    let mut pending = cases.iter().peekable();
+    let mut pending = runnable.into_iter().peekable();
     while pending.peek().is_some() {
         let mut guest = match Guest::boot(&boot) {
             Ok(g) => g,
@@ -133,6 +139,7 @@ pub fn run(
         guest.shutdown(Duration::from_secs(5));
     }
     drop(work);
+    records.sort_by_key(|r| cases.iter().position(|c| c.id == r.id));
     let report = RunReport {
         run_id,
         kernel: KernelInfo { spec: cfg.kernel.spec.clone(), release },
@@ -143,6 +150,26 @@ pub fn run(
     };
     artifacts.write_all(&report)?;
     Ok(SessionResult { report, artifacts, accel: decision, time_to_first_case })
+}
+
+/// Splits `cases` into those to run and those the kernel's config rules out (with the reason).
+/// Without a readable config every case runs and the guest's probes decide.
+fn partition_by_config<'a>(
+    cases: &'a [CaseMeta],
+    config: Option<&std::path::Path>,
+) -> (Vec<&'a CaseMeta>, Vec<(&'a CaseMeta, String)>) {
+    let Some(config) = config.and_then(|p| pollcheck_images::KernelConfig::read(p).ok()) else {
+        return (cases.iter().collect(), Vec::new());
+    };
+    let mut run = Vec::new();
+    let mut out = Vec::new();
+    for meta in cases {
+        match crate::plan::config_gap(meta, &config) {
+            Some(reason) => out.push((meta, reason)),
+            None => run.push(meta),
+        }
+    }
+    (run, out)
 }
 
 /// The image QEMU boots: the unpacked vmlinux through its PVH entry when the kernel has one

@@ -33,7 +33,7 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     let all = agent_bin::list_cases(&agent)?;
     let cases: Vec<_> = plan::select(&all, &args.filters, &[], false).into_iter().cloned().collect();
     let cache = pollcheck_images::Cache::open_default()?;
-    let kernel = pollcheck_images::resolve(&args.kernel, None, &cache, &pollcheck_images::StderrProgress)?;
+    let kernel = pollcheck_images::resolve(&args.kernel, None, &cache, &pollcheck::progress::TermProgress::default())?;
     let dir = tempfile::tempdir()?;
     let cfg = SessionConfig {
         kernel,
@@ -54,9 +54,9 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         first.push(f);
         whole.push(w);
     }
-    println!("kernel {} ({} cases, accel {accel}, {} runs)", args.kernel, cases.len(), args.repeat);
-    println!("start to first case: {}", stats(&mut first));
-    println!("whole run:           {}", stats(&mut whole));
+    out!("kernel {} ({} cases, accel {accel}, {} runs)", args.kernel, cases.len(), args.repeat);
+    out!("start to first case: {}", stats(&mut first));
+    out!("whole run:           {}", stats(&mut whole));
     Ok(ExitCode::SUCCESS)
 }
 

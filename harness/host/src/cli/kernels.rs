@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use pollcheck_images::build::{self, BuildRequest, SourceSpec};
 use pollcheck_images::catalogue::{Catalogue, CatalogueKernel, MAX_AGE_SECS};
-use pollcheck_images::{apt, cache, debversion, spec, Cache, StderrProgress};
+use pollcheck_images::{apt, cache, debversion, spec, Cache};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -157,11 +157,11 @@ fn shown(kernels: &[CatalogueKernel], all: bool) -> Vec<&CatalogueKernel> {
 
 fn list(cache: &Cache, a: &ListArgs) -> anyhow::Result<ExitCode> {
     let cat = load_catalogue(cache)?;
-    println!("{:<20} {:<28} {:<20} cached", "version", "release", "suite");
+    out!("{:<20} {:<28} {:<20} cached", "version", "release", "suite");
     for k in shown(&cat.kernels, a.all) {
         let entry = cache.root().join("kernels").join(cache::entry_key(&k.package, &k.version));
         let cached = if entry.join("manifest.json").is_file() { "yes" } else { "-" };
-        println!("{:<20} {:<28} {:<20} {cached}", k.version, k.release, suite_of(&k.version, &k.release));
+        out!("{:<20} {:<28} {:<20} {cached}", k.version, k.release, suite_of(&k.version, &k.release));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -169,14 +169,14 @@ fn list(cache: &Cache, a: &ListArgs) -> anyhow::Result<ExitCode> {
 // ---------------------------------------------------------------- fetch
 
 fn fetch(cache: &Cache, a: &FetchArgs) -> anyhow::Result<ExitCode> {
-    let k = pollcheck_images::resolve(&a.spec, None, cache, &StderrProgress)?;
-    println!("bzimage: {}", k.bzimage.display());
-    println!("release: {}", k.release);
+    let k = pollcheck_images::resolve(&a.spec, None, cache, &pollcheck::progress::TermProgress::default())?;
+    out!("bzimage: {}", k.bzimage.display());
+    out!("release: {}", k.release);
     if let Some(c) = &k.config {
-        println!("config:  {}", c.display());
+        out!("config:  {}", c.display());
     }
     if let Some(m) = &k.modules_dir {
-        println!("modules: {}", m.display());
+        out!("modules: {}", m.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -211,9 +211,9 @@ fn build_cmd(cache: &Cache, a: &BuildArgs) -> anyhow::Result<ExitCode> {
     if lines > 0 {
         eprintln!("pollcheck: built {} in {:.0} s", k.release, started.elapsed().as_secs_f64());
     }
-    println!("bzimage: {}", k.bzimage.display());
-    println!("release: {}", k.release);
-    println!("config:  {}", k.config.display());
+    out!("bzimage: {}", k.bzimage.display());
+    out!("release: {}", k.release);
+    out!("config:  {}", k.config.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -281,7 +281,7 @@ fn prune(cache: &Cache, a: &PruneArgs) -> anyhow::Result<ExitCode> {
     let root = match std::fs::canonicalize(cache.root()) {
         Ok(r) => r,
         Err(_) => {
-            println!("nothing to prune: {} does not exist", cache.root().display());
+            out!("nothing to prune: {} does not exist", cache.root().display());
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -293,7 +293,7 @@ fn prune(cache: &Cache, a: &PruneArgs) -> anyhow::Result<ExitCode> {
     let older_than = a.older_than.map(|d| Duration::from_secs(d * 86400));
     let doomed = select_prunable(cands, keep.as_deref(), older_than, SystemTime::now());
     if let Some(k) = &keep {
-        println!("keeping {} (newest Debian kernel; --all removes it too)", k.display());
+        out!("keeping {} (newest Debian kernel; --all removes it too)", k.display());
     }
     let mut total = 0u64;
     for c in &doomed {
@@ -310,10 +310,10 @@ fn prune(cache: &Cache, a: &PruneArgs) -> anyhow::Result<ExitCode> {
             r.with_context(|| format!("failed to remove {}", c.path.display()))?;
         }
         total += bytes;
-        println!("{verb} {} ({:.1} MiB)", c.path.display(), bytes as f64 / (1 << 20) as f64);
+        out!("{verb} {} ({:.1} MiB)", c.path.display(), bytes as f64 / (1 << 20) as f64);
     }
     let verb = if a.dry_run { "would reclaim" } else { "reclaimed" };
-    println!("{verb} {:.1} MiB in {} entries", total as f64 / (1 << 20) as f64, doomed.len());
+    out!("{verb} {:.1} MiB in {} entries", total as f64 / (1 << 20) as f64, doomed.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,5 +1,18 @@
 //! Command-line arguments and dispatch to the subcommands.
 
+/// `println!` for command output that a closed stdout (`pollcheck list | head`) silently drops
+/// instead of panicking; the run itself goes on (its reports are in the artifact dir anyway).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::emit(format_args!($($arg)*))
+    };
+}
+
+pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{args}");
+}
+
 mod bench;
 mod kernels;
 mod list;

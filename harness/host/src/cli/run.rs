@@ -59,8 +59,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Err(HostError::NoCaseMatches { filter: wanted, hint }.into());
     }
     let cache = pollcheck_images::Cache::open_default()?;
-    let kernel =
-        pollcheck_images::resolve(&args.kernel, args.modules.as_deref(), &cache, &pollcheck_images::StderrProgress)?;
+    let kernel = pollcheck_images::resolve(
+        &args.kernel,
+        args.modules.as_deref(),
+        &cache,
+        &pollcheck::progress::TermProgress::default(),
+    )?;
     let cfg = SessionConfig {
         kernel,
         accel: args.accel,
