@@ -38,7 +38,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut lines = 0usize;
     let mut on_line = |l: &str| {
         lines += 1;
-        if l.starts_with("pollcheck:") || l.starts_with("Kernel:") || lines % 250 == 0 {
+        if l.starts_with("pollcheck:") || l.starts_with("Kernel:") || lines.is_multiple_of(250) {
             eprintln!("[{lines:>5}] {l}");
         }
     };

@@ -66,7 +66,7 @@ fn from_source(spec_text: &str, rest: &str, cache: &Cache, progress: &dyn Progre
         lines += 1;
         if let Some(msg) = line.strip_prefix("pollcheck: ") {
             progress.message(msg);
-        } else if lines % BUILD_LINES_PER_MESSAGE == 0 {
+        } else if lines.is_multiple_of(BUILD_LINES_PER_MESSAGE) {
             progress.message(&format!("building {spec_text}: {lines} lines of output, at: {}", line.trim()));
         }
     };

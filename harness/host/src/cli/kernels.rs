@@ -202,7 +202,7 @@ fn build_cmd(cache: &Cache, a: &BuildArgs) -> anyhow::Result<ExitCode> {
         lines += 1;
         if a.verbose || line.starts_with("pollcheck: ") {
             eprintln!("{line}");
-        } else if lines % 200 == 0 {
+        } else if lines.is_multiple_of(200) {
             eprintln!("pollcheck: {lines} lines of build output, at: {}", line.trim());
         }
     };
