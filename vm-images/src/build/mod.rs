@@ -23,6 +23,15 @@ pub use store::BuiltKernel;
 
 use fragment::Setting;
 
+/// The pristine tree of Debian's `linux-source-<version>`, fetched and extracted if needed.
+pub fn debian_source_tree(
+    version: &str,
+    cache_root: &Path,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<PathBuf, BuildError> {
+    Ok(source::resolve(&SourceSpec::DebianVersion(version.to_string()), cache_root, on_line)?.tree)
+}
+
 /// Holds the cache-wide build lock: one kernel build at a time per cache, across processes.
 /// Two builds at once would only share the same cores, and they may unpack the same source tree.
 fn lock_builds(cache_root: &Path, on_line: &mut dyn FnMut(&str)) -> Result<std::fs::File, BuildError> {

@@ -12,6 +12,8 @@ use std::time::Duration;
 pub enum BenchCommand {
     /// Start-to-first-case and whole-run wall time of a suite, repeated.
     Boot(BootArgs),
+    /// Cold, warm (ccache) and one-file incremental source builds of a kernel.
+    Build(super::bench_build::BuildBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -28,7 +30,13 @@ pub struct BootArgs {
 }
 
 pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Boot(args) = cmd;
+    match cmd {
+        BenchCommand::Boot(args) => bench_boot(args),
+        BenchCommand::Build(args) => super::bench_build::bench_build(args),
+    }
+}
+
+fn bench_boot(args: BootArgs) -> anyhow::Result<ExitCode> {
     let agent = agent_bin::agent_path()?;
     let all = agent_bin::list_cases(&agent)?;
     let cases: Vec<_> = plan::select(&all, &args.filters, &[], false).into_iter().cloned().collect();

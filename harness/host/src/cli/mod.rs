@@ -14,6 +14,7 @@ pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
 }
 
 mod bench;
+mod bench_build;
 mod kernels;
 mod list;
 mod run;
