@@ -142,12 +142,17 @@ impl Apt {
         self.run("apt-get", &["-q", "update", "--error-on=any"], None).map(drop)
     }
 
+    /// Names of the packages matching the regex `pattern` (`apt-cache search --names-only`).
+    pub fn search_names(&self, pattern: &str) -> Result<Vec<String>, ImageError> {
+        let found = self.run("apt-cache", &["search", "--names-only", pattern], None)?;
+        Ok(found.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect())
+    }
+
     /// `apt-cache show` stanzas of every image/binary/modules/base package of the flavour.
     pub fn kernel_stanzas(&self) -> Result<Vec<Stanza>, ImageError> {
         let pattern = format!("^linux-(image|binary|modules|base)-.*{}$", crate::catalogue::FLAVOUR);
-        let found = self.run("apt-cache", &["search", "--names-only", &pattern], None)?;
-        let names: Vec<&str> =
-            found.lines().filter_map(|l| l.split_whitespace().next()).filter(|n| !n.ends_with("-dbg")).collect();
+        let found = self.search_names(&pattern)?;
+        let names: Vec<&str> = found.iter().map(String::as_str).filter(|n| !n.ends_with("-dbg")).collect();
         if names.is_empty() {
             return Ok(Vec::new());
         }

@@ -48,6 +48,19 @@ pub fn resolve(spec: &SourceSpec, cache_root: &Path, on_line: &mut dyn FnMut(&st
     }
 }
 
+/// The `<v>` of every `linux-source-<v>` package the archive offers, in version order.
+fn offered_sources(apt: &crate::apt::Apt) -> Option<Vec<String>> {
+    let mut versions: Vec<String> = apt
+        .search_names("^linux-source-[0-9.]+$")
+        .ok()?
+        .into_iter()
+        .filter_map(|n| n.strip_prefix("linux-source-").map(str::to_string))
+        .collect();
+    versions.sort_by(|a, b| crate::debversion::compare(a, b));
+    versions.dedup();
+    Some(versions)
+}
+
 /// Downloads `linux-source-<v>` with the private apt state and extracts it to `<src>/linux-source-<v>`.
 fn fetch(v: &str, src: &Path, on_line: &mut dyn FnMut(&str)) -> Result<(), BuildError> {
     let fail = |detail: String| BuildError::Fetch { version: v.to_string(), detail };
@@ -63,7 +76,14 @@ fn fetch(v: &str, src: &Path, on_line: &mut dyn FnMut(&str)) -> Result<(), Build
     if apt.download(std::slice::from_ref(&package), &dl).is_err() {
         on_line("pollcheck: refreshing the private apt lists");
         apt.update().map_err(|e| fail(e.to_string()))?;
-        apt.download(std::slice::from_ref(&package), &dl).map_err(|e| fail(e.to_string()))?;
+        if apt.download(std::slice::from_ref(&package), &dl).is_err() {
+            return Err(fail(match offered_sources(&apt) {
+                Some(list) if !list.is_empty() => {
+                    format!("the archive has no {package}; it offers: {}", list.join(", "))
+                }
+                _ => format!("the archive has no {package}"),
+            }));
+        }
     }
     let deb = find_deb(&dl, &package).ok_or_else(|| fail(format!("no {package}_*.deb in {}", dl.display())))?;
     let version = duct::cmd!("dpkg-deb", "-f", &deb, "Version")
