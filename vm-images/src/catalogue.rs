@@ -49,6 +49,45 @@ pub(crate) fn now_unix() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// `major.minor` of a Debian version (`7.3.4-1~bpo13+1` → `7.3`, `7.3~rc7-1` → `7.3`).
+pub fn minor_of(version: &str) -> String {
+    let up = debversion::upstream(version);
+    up.split(['.', '~', '+', '-']).take(2).collect::<Vec<_>>().join(".")
+}
+
+/// The saved catalogue if fresh, else a refreshed one (`apt-get update` in the private state),
+/// else, offline, the stale saved one (saying so through `progress`).
+pub fn current(cache: &crate::Cache, progress: &dyn crate::Progress) -> Result<Catalogue, ImageError> {
+    let saved = Catalogue::load(&cache.catalogue_path());
+    if let Some(c) = saved.as_ref().filter(|c| c.is_fresh()) {
+        return Ok(c.clone());
+    }
+    match refresh(cache, progress) {
+        Ok((_, c)) => Ok(c),
+        Err(e) => match saved {
+            Some(old) => {
+                let age_h = now_unix().saturating_sub(old.fetched_at_unix) / 3600;
+                progress.message(&format!("{e}; using the saved kernel catalogue ({age_h} h old)"));
+                Ok(old)
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// `apt-get update` and a new catalogue, saved in the cache.
+pub(crate) fn refresh(
+    cache: &crate::Cache,
+    progress: &dyn crate::Progress,
+) -> Result<(crate::apt::Apt, Catalogue), ImageError> {
+    let apt = crate::apt::Apt::new(&cache.apt_dir(), &crate::apt::system_mirror()?)?;
+    progress.message("updating the Debian kernel catalogue (apt-get update)");
+    apt.update()?;
+    let catalogue = Catalogue::from_stanzas(&apt.kernel_stanzas()?, now_unix());
+    catalogue.save(&cache.catalogue_path())?;
+    Ok((apt, catalogue))
+}
+
 fn deb_of(s: &Stanza) -> Option<Deb> {
     Some(Deb {
         package: s.get("Package")?.clone(),
@@ -117,6 +156,16 @@ impl Catalogue {
         serde_json::from_str(&text).ok()
     }
 
+    /// The newest kernel of each `major.minor` (the catalogue is sorted oldest first).
+    pub fn newest_per_minor(&self) -> Vec<&CatalogueKernel> {
+        let ks = &self.kernels;
+        ks.iter()
+            .enumerate()
+            .filter(|(i, k)| !ks[i + 1..].iter().any(|o| minor_of(&o.version) == minor_of(&k.version)))
+            .map(|(_, k)| k)
+            .collect()
+    }
+
     /// Writes the catalogue atomically.
     pub fn save(&self, path: &Path) -> Result<(), ImageError> {
         let json = serde_json::to_string_pretty(self)
@@ -129,6 +178,25 @@ impl Catalogue {
 pub(crate) mod tests {
     use super::*;
     use crate::control::parse_stanzas;
+
+    fn k(version: &str) -> CatalogueKernel {
+        CatalogueKernel {
+            release: format!("{version}-cloud-amd64"),
+            version: version.into(),
+            package: format!("linux-image-{version}"),
+            debs: vec![],
+            has_modules: true,
+        }
+    }
+
+    #[test]
+    fn newest_per_minor() {
+        let kernels = vec![k("6.1.170-3"), k("6.1.176-1"), k("7.2.13-1"), k("7.3~rc7-1~exp1"), k("7.3.4-1~bpo13+1")];
+        let cat = Catalogue { fetched_at_unix: 0, kernels };
+        let got: Vec<&str> = cat.newest_per_minor().iter().map(|k| k.version.as_str()).collect();
+        assert_eq!(got, ["6.1.176-1", "7.2.13-1", "7.3.4-1~bpo13+1"]);
+        assert_eq!(minor_of("7.3~rc7-1~exp1"), "7.3");
+    }
 
     pub(crate) const SHOW: &str = "\
 Package: linux-image-7.3.4+deb13-cloud-amd64

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::apt::{self, Apt};
 use crate::build::{self, BuildRequest, SourceSpec};
 use crate::cache::{Cache, Manifest};
-use crate::catalogue::{now_unix, Catalogue};
+use crate::catalogue::Catalogue;
 use crate::spec::{self, SourceBuildSpec, Spec};
 use crate::{bzimage, fetch, modules, ImageError, Progress};
 
@@ -146,15 +146,6 @@ fn image_of(spec: &str, entry: &Path, m: &Manifest) -> KernelImage {
 }
 
 /// Runs `apt-get update` and rebuilds the catalogue; Err(reason) when the archive is unreachable.
-fn refresh(cache: &Cache, progress: &dyn Progress) -> Result<(Apt, Catalogue), ImageError> {
-    let apt = Apt::new(&cache.apt_dir(), &apt::system_mirror()?)?;
-    progress.message("updating the Debian kernel catalogue (apt-get update)");
-    apt.update()?;
-    let catalogue = Catalogue::from_stanzas(&apt.kernel_stanzas()?, now_unix());
-    catalogue.save(&cache.catalogue_path())?;
-    Ok((apt, catalogue))
-}
-
 fn from_debian(
     spec_text: &str,
     spec: &Spec,
@@ -167,7 +158,7 @@ fn from_debian(
     loop {
         if catalogue.is_none() {
             refreshed = true;
-            match refresh(cache, progress) {
+            match crate::catalogue::refresh(cache, progress) {
                 Ok((a, c)) => {
                     apt = Some(a);
                     catalogue = Some(c);

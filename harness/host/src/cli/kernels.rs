@@ -3,8 +3,8 @@
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use pollcheck_images::build::{self, BuildRequest, SourceSpec};
-use pollcheck_images::catalogue::{Catalogue, CatalogueKernel, MAX_AGE_SECS};
-use pollcheck_images::{apt, cache, debversion, spec, Cache};
+use pollcheck_images::catalogue::{self, minor_of};
+use pollcheck_images::{cache, debversion, spec, Cache};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -76,48 +76,6 @@ pub fn kernels(cmd: KernelsCommand) -> anyhow::Result<ExitCode> {
 
 // ---------------------------------------------------------------- list
 
-fn catalogue_path(cache: &Cache) -> PathBuf {
-    cache.root().join("catalogue.json")
-}
-
-fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// The saved catalogue if fresh, else a refreshed one, else (offline) the stale one.
-fn load_catalogue(cache: &Cache) -> anyhow::Result<Catalogue> {
-    let saved = Catalogue::load(&catalogue_path(cache));
-    if let Some(c) = saved.as_ref().filter(|c| c.is_fresh()) {
-        return Ok(c.clone());
-    }
-    let refreshed = (|| -> Result<Catalogue, pollcheck_images::ImageError> {
-        let apt = apt::Apt::new(&cache.root().join("apt"), &apt::system_mirror()?)?;
-        eprintln!("pollcheck: updating the Debian kernel catalogue (apt-get update)");
-        apt.update()?;
-        let c = Catalogue::from_stanzas(&apt.kernel_stanzas()?, now_unix());
-        c.save(&catalogue_path(cache))?;
-        Ok(c)
-    })();
-    match (refreshed, saved) {
-        (Ok(c), _) => Ok(c),
-        (Err(e), Some(old)) => {
-            let age_h = now_unix().saturating_sub(old.fetched_at_unix) / 3600;
-            eprintln!(
-                "pollcheck: {e}; showing the saved catalogue ({age_h} h old, refreshed every {} h)",
-                MAX_AGE_SECS / 3600
-            );
-            Ok(old)
-        }
-        (Err(e), None) => Err(e).context("no saved kernel catalogue either"),
-    }
-}
-
-/// `major.minor` of a Debian version (`7.3.4-1~bpo13+1` → `7.3`, `7.3~rc7-1` → `7.3`).
-fn minor_of(version: &str) -> String {
-    let up = debversion::upstream(version);
-    up.split(['.', '~', '+', '-']).take(2).collect::<Vec<_>>().join(".")
-}
-
 /// The Debian suite a kernel comes from, guessed from its version and release.
 fn suite_of(version: &str, release: &str) -> String {
     let codename = |n: &str| match n {
@@ -145,20 +103,11 @@ fn suite_of(version: &str, release: &str) -> String {
     }
 }
 
-/// Newest of each minor (input sorted oldest first), unless `all`.
-fn shown(kernels: &[CatalogueKernel], all: bool) -> Vec<&CatalogueKernel> {
-    kernels
-        .iter()
-        .enumerate()
-        .filter(|(i, k)| all || !kernels[i + 1..].iter().any(|o| minor_of(&o.version) == minor_of(&k.version)))
-        .map(|(_, k)| k)
-        .collect()
-}
-
 fn list(cache: &Cache, a: &ListArgs) -> anyhow::Result<ExitCode> {
-    let cat = load_catalogue(cache)?;
+    let cat = catalogue::current(cache, &pollcheck::progress::TermProgress::default())?;
     out!("{:<20} {:<28} {:<20} cached", "version", "release", "suite");
-    for k in shown(&cat.kernels, a.all) {
+    let shown = if a.all { cat.kernels.iter().collect() } else { cat.newest_per_minor() };
+    for k in shown {
         let entry = cache.root().join("kernels").join(cache::entry_key(&k.package, &k.version));
         let cached = if entry.join("manifest.json").is_file() { "yes" } else { "-" };
         out!("{:<20} {:<28} {:<20} {cached}", k.version, k.release, suite_of(&k.version, &k.release));
@@ -320,24 +269,6 @@ fn prune(cache: &Cache, a: &PruneArgs) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn k(version: &str) -> CatalogueKernel {
-        CatalogueKernel {
-            release: format!("{version}-cloud-amd64"),
-            version: version.into(),
-            package: format!("linux-image-{version}"),
-            debs: vec![],
-            has_modules: true,
-        }
-    }
-
-    #[test]
-    fn newest_per_minor() {
-        let ks = [k("6.1.170-3"), k("6.1.176-1"), k("7.2.13-1"), k("7.3~rc7-1~exp1"), k("7.3.4-1~bpo13+1")];
-        let got: Vec<&str> = shown(&ks, false).iter().map(|k| k.version.as_str()).collect();
-        assert_eq!(got, ["6.1.176-1", "7.2.13-1", "7.3.4-1~bpo13+1"]);
-        assert_eq!(shown(&ks, true).len(), 5);
-    }
 
     #[test]
     fn suites() {
