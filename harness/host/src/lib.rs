@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod error;
 pub mod initramfs;
 pub mod libtest;
+pub mod matrix;
 pub mod plan;
 pub mod progress;
 pub mod qemu;

@@ -17,6 +17,7 @@ mod bench;
 mod bench_build;
 mod kernels;
 mod list;
+mod matrix;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ enum Command {
     /// Benchmarks of the harness itself.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The selected suites on many kernels at once, as a feature × kernel table.
+    Matrix(matrix::MatrixArgs),
     /// Debian kernels, source builds and the kernel cache.
     #[command(subcommand)]
     Kernels(kernels::KernelsCommand),
@@ -53,5 +56,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(a) => list::list(a),
         Command::Bench(c) => bench::bench(c),
         Command::Kernels(c) => kernels::kernels(c),
+        Command::Matrix(a) => matrix::matrix(a),
     }
 }

@@ -116,6 +116,21 @@ pub(crate) fn error_kind_slug(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// One line saying why a case ended as it did: the skip reason, the first failed check with what
+/// was observed, the timeout, or the error; empty for a plain pass.
+pub fn explain(case: &CaseRecord) -> String {
+    match &case.outcome {
+        Outcome::Pass => String::new(),
+        Outcome::Skip { reason } | Outcome::XFail { reason } => fold(reason),
+        Outcome::Timeout { after_ms } => format!("timed out after {after_ms} ms"),
+        Outcome::Error { kind, detail } => format!("{kind}: {}", first_line(detail)),
+        Outcome::Fail { .. } => failed_checks(case)
+            .first()
+            .map(|c| format!("{}: observed {}", fold(&c.what), fold(&c.observed)))
+            .unwrap_or_else(|| "failed".into()),
+    }
+}
+
 /// `assert` or `expect`, as the suites write them.
 pub(crate) fn severity_name(severity: Severity) -> &'static str {
     match severity {
