@@ -3,6 +3,7 @@
 
 pub mod accel;
 pub mod agent_bin;
+pub mod bisect;
 pub mod cleanup;
 pub mod error;
 pub mod initramfs;

@@ -15,6 +15,7 @@ pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
 
 mod bench;
 mod bench_build;
+mod bisect;
 mod kernels;
 mod list;
 mod matrix;
@@ -43,6 +44,10 @@ enum Command {
     /// Benchmarks of the harness itself.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Find the first Debian kernel where the chosen cases fail.
+    Bisect(bisect::BisectArgs),
+    /// For `git bisect run` in a kernel tree: build, boot, run the cases; exit 0 good, 1 bad, 125 skip.
+    BisectRun(bisect::BisectRunArgs),
     /// The selected suites on many kernels at once, as a feature × kernel table.
     Matrix(matrix::MatrixArgs),
     /// Debian kernels, source builds and the kernel cache.
@@ -57,5 +62,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(c) => bench::bench(c),
         Command::Kernels(c) => kernels::kernels(c),
         Command::Matrix(a) => matrix::matrix(a),
+        Command::Bisect(a) => bisect::bisect(a),
+        Command::BisectRun(a) => bisect::bisect_run(a),
     }
 }
