@@ -54,7 +54,8 @@ fn git_bisect_run_names_the_mutant_commit() {
         .run()
         .expect("copy the tree");
     git(&repo, &["init", "-q"]);
-    git(&repo, &["add", "-A"]);
+    // -f: Debian's linux-source adds a top-level `/*` to .gitignore (its packaging repository's rule).
+    git(&repo, &["add", "-A", "-f"]);
     let root = commit(&repo, "linux-source 7.2, as Debian ships it");
     eprintln!("repository made in {:.0} s", t.elapsed().as_secs_f64());
 
@@ -81,5 +82,5 @@ fn git_bisect_run_names_the_mutant_commit() {
     let steps = out.matches("pollcheck bisect-run: building").count();
     eprintln!("git bisect run: {steps} steps in {:.0} s", t.elapsed().as_secs_f64());
     assert!(out.contains(&format!("{mutant} is the first bad commit")), "bisect did not name {mutant}");
-    git(&repo, &["bisect", "reset", "-q"]);
+    git(&repo, &["bisect", "reset"]);
 }
