@@ -92,11 +92,12 @@ pub fn run(
     boot.cpus = cfg.cpus.unwrap_or_else(|| default_cpus(decision.accel, cases));
 
     let mut records = Vec::with_capacity(cases.len());
+    // Records carry their case's position: skips decided here come first, reports list by position.
     let (runnable, ruled_out) = partition_by_config(cases, cfg.kernel.config.as_deref());
-    for (meta, reason) in ruled_out {
+    for (pos, meta, reason) in ruled_out {
         let rec = record(meta, Outcome::Skip { reason }, 0);
         on(SessionEvent::CaseFinished(&rec));
-        records.push(rec);
+        records.push((pos, rec));
     }
     let mut release = cfg.kernel.release.clone();
     let mut time_to_first_case = None;
@@ -107,17 +108,17 @@ pub fn run(
             Err(e) => {
                 // No guest, no verdicts: every case left is an infrastructure error.
                 let kind = ErrorKind::BootFailed;
-                for meta in pending.by_ref() {
+                for (pos, meta) in pending.by_ref() {
                     let rec = record(meta, Outcome::error(kind, e.to_string()), 0);
                     on(SessionEvent::CaseFinished(&rec));
-                    records.push(rec);
+                    records.push((pos, rec));
                 }
                 break;
             }
         };
         on(SessionEvent::Booted { boot_time: guest.boot_time, features: &guest.features });
         release = guest.features.kernel_release.clone();
-        for meta in pending.by_ref() {
+        for (pos, meta) in pending.by_ref() {
             time_to_first_case.get_or_insert_with(|| start.elapsed());
             let (timeout, grace) = case_limits(meta, decision.accel);
             let run = guest.run_case(meta, timeout, grace);
@@ -131,7 +132,7 @@ pub fn run(
                 console_excerpt: run.console_excerpt,
             };
             on(SessionEvent::CaseFinished(&rec));
-            records.push(rec);
+            records.push((pos, rec));
             if !run.guest_usable {
                 break;
             }
@@ -139,7 +140,8 @@ pub fn run(
         guest.shutdown(Duration::from_secs(5));
     }
     drop(work);
-    records.sort_by_key(|r| cases.iter().position(|c| c.id == r.id));
+    records.sort_by_key(|(pos, _)| *pos);
+    let records = records.into_iter().map(|(_, rec)| rec).collect();
     let report = RunReport {
         run_id,
         kernel: KernelInfo { spec: cfg.kernel.spec.clone(), release },
@@ -154,19 +156,18 @@ pub fn run(
 
 /// Splits `cases` into those to run and those the kernel's config rules out (with the reason).
 /// Without a readable config every case runs and the guest's probes decide.
+/// Both lists carry each case's position in `cases`.
 fn partition_by_config<'a>(
     cases: &'a [CaseMeta],
     config: Option<&std::path::Path>,
-) -> (Vec<&'a CaseMeta>, Vec<(&'a CaseMeta, String)>) {
-    let Some(config) = config.and_then(|p| pollcheck_images::KernelConfig::read(p).ok()) else {
-        return (cases.iter().collect(), Vec::new());
-    };
+) -> (Vec<(usize, &'a CaseMeta)>, Vec<(usize, &'a CaseMeta, String)>) {
+    let config = config.and_then(|p| pollcheck_images::KernelConfig::read(p).ok());
     let mut run = Vec::new();
     let mut out = Vec::new();
-    for meta in cases {
-        match crate::plan::config_gap(meta, &config) {
-            Some(reason) => out.push((meta, reason)),
-            None => run.push(meta),
+    for (pos, meta) in cases.iter().enumerate() {
+        match config.as_ref().and_then(|c| crate::plan::config_gap(meta, c)) {
+            Some(reason) => out.push((pos, meta, reason)),
+            None => run.push((pos, meta)),
         }
     }
     (run, out)
