@@ -156,11 +156,14 @@ pub fn run(
 
 /// Splits `cases` into those to run and those the kernel's config rules out (with the reason).
 /// Without a readable config every case runs and the guest's probes decide.
+/// A case with its position in the session's list.
+type Positioned<'a> = (usize, &'a CaseMeta);
+
 /// Both lists carry each case's position in `cases`.
 fn partition_by_config<'a>(
     cases: &'a [CaseMeta],
     config: Option<&std::path::Path>,
-) -> (Vec<(usize, &'a CaseMeta)>, Vec<(usize, &'a CaseMeta, String)>) {
+) -> (Vec<Positioned<'a>>, Vec<(usize, &'a CaseMeta, String)>) {
     let config = config.and_then(|p| pollcheck_images::KernelConfig::read(p).ok());
     let mut run = Vec::new();
     let mut out = Vec::new();
