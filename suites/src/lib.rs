@@ -2,6 +2,7 @@
 //! host which features the booted kernel has.
 
 pub mod busy_poll;
+pub mod exclusive;
 pub mod selftest;
 pub mod sys;
 
@@ -9,7 +10,9 @@ use pollcheck_guest::{Case, Probe};
 
 /// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
-    busy_poll::cases()
+    let mut all = busy_poll::cases();
+    all.extend(exclusive::cases());
+    all
 }
 
 /// What the agent carries: the conformance cases plus the harness's own `selftest` cases (which
@@ -22,5 +25,7 @@ pub fn agent_cases() -> Vec<Case> {
 
 /// Run-time feature probes the agent announces in its Ready message.
 pub fn probes() -> Vec<Probe> {
-    vec![busy_poll::PROBE]
+    let mut all = vec![busy_poll::PROBE];
+    all.extend_from_slice(exclusive::PROBES);
+    all
 }

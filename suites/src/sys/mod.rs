@@ -1,3 +1,7 @@
 //! Thin, typed wrappers over the raw kernel interfaces the suites exercise.
 
+pub mod epoll_ctl;
 pub mod epoll_params;
+pub mod loopback;
+pub mod task_state;
+pub mod wakeup_policy;

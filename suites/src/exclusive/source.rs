@@ -1,0 +1,74 @@
+//! The wakeup sources the waiters share: an eventfd (one `write` is one
+//! `wake_up_locked_poll(EPOLLIN)`) and a listening TCP socket on loopback (one completed
+//! connection is one `sk_data_ready` → `wake_up_interruptible_sync_poll(EPOLLIN|…)`).
+
+use crate::sys::{epoll_ctl, loopback};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// One shared source of events.
+pub(super) enum Source {
+    Eventfd(OwnedFd),
+    Listen { listener: TcpListener, addr: SocketAddr, clients: Vec<TcpStream> },
+}
+
+impl Source {
+    pub fn eventfd() -> Result<Self, String> {
+        epoll_ctl::eventfd().map(Source::Eventfd).map_err(|e| format!("failed to create an eventfd: {e}"))
+    }
+
+    /// A non-blocking listener on 127.0.0.1 (an ephemeral port). `lo` must be up.
+    pub fn listen() -> Result<Self, String> {
+        let listener =
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("failed to listen on 127.0.0.1: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| format!("failed to make the listener non-blocking: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| format!("failed to read the listener's address: {e}"))?;
+        Ok(Source::Listen { listener, addr, clients: Vec::new() })
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Source::Eventfd(fd) => fd.as_fd(),
+            Source::Listen { listener, .. } => listener.as_fd(),
+        }
+    }
+
+    /// Make exactly one event: add 1 to the eventfd, or complete one connection to the listener.
+    pub fn fire(&mut self) -> Result<(), String> {
+        match self {
+            Source::Eventfd(fd) => {
+                epoll_ctl::eventfd_add(fd.as_fd(), 1).map_err(|e| format!("failed to write the eventfd: {e}"))
+            }
+            Source::Listen { addr, clients, .. } => {
+                let c = TcpStream::connect(*addr).map_err(|e| format!("failed to connect to {addr}: {e}"))?;
+                clients.push(c);
+                Ok(())
+            }
+        }
+    }
+
+    /// Consume every pending event, so the next round starts from a quiet source.
+    pub fn drain(&mut self) -> Result<(), String> {
+        match self {
+            Source::Eventfd(fd) => {
+                epoll_ctl::eventfd_take(fd.as_fd()).map(drop).map_err(|e| format!("failed to read the eventfd: {e}"))
+            }
+            Source::Listen { listener, clients, .. } => {
+                loop {
+                    match listener.accept() {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(format!("failed to accept: {e}")),
+                    }
+                }
+                clients.clear();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Bring `lo` up for the listener variant; Ok(true) if this changed it (the caller defers the undo).
+pub(super) fn loopback_up() -> Result<bool, String> {
+    loopback::ensure_up().map_err(|e| format!("failed to bring lo up (SIOCSIFFLAGS): {e}"))
+}

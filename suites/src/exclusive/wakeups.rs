@@ -1,0 +1,98 @@
+//! How many waiters one event wakes, with and without EPOLLEXCLUSIVE.
+//!
+//! What the kernel promises (linux-source-7.2):
+//! * Registration: an EPOLLEXCLUSIVE item's wait entry goes to the *tail* of the source's wait
+//!   queue with WQ_FLAG_EXCLUSIVE (`ep_ptable_queue_proc`, fs/eventpoll.c:1628-1631;
+//!   `add_wait_queue_exclusive`, kernel/sched/wait.c:30-38); other items go to the head.
+//! * Wakeup: `__wake_up_common` (kernel/sched/wait.c:93-117) calls every entry from the head and
+//!   stops after `nr_exclusive` (1 for `wake_up*()`, which eventfd and sockets use) exclusive
+//!   entries whose callback returned non-zero.
+//! * `ep_poll_callback` (fs/eventpoll.c:1544-1577) returns non-zero for an exclusive item only
+//!   when its epoll has a thread blocked in epoll_wait *and* the wakeup key's IN/OUT part is
+//!   exactly EPOLLIN (item wants IN), exactly EPOLLOUT (item wants OUT) or neither; a
+//!   non-exclusive item always returns 1 (line 1576-1577), which does not stop the walk.
+//!
+//! So epoll_ctl(2)'s "one or more" is bounded: with every registered epoll holding a blocked
+//! waiter and an EPOLLIN-only key, exactly **one** exclusive waiter wakes; the "more" are epolls
+//! ahead of it without a waiter (the event is queued on them, nobody wakes) and keys with both
+//! IN and OUT. The sources here give EPOLLIN-only keys: an eventfd write is one
+//! `wake_up_locked_poll(EPOLLIN)` (fs/eventfd.c:273-274); a connection completing on a listener
+//! is one `sock_def_readable` → `wake_up_interruptible_sync_poll(EPOLLIN|EPOLLPRI|EPOLLRDNORM|
+//! EPOLLRDBAND)` (net/core/sock.c:3659-3672), whose IN/OUT part is EPOLLIN.
+//!
+//! Each round starts [`N`] fresh waiters, waits until all are asleep in epoll_wait, fires one
+//! event and counts who woke (see [`super::waiters`]); [`ROUNDS`] rounds, every count asserted.
+
+use super::source::{loopback_up, Source};
+use super::waiters::{Waiters, SOURCE};
+use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN};
+use crate::sys::loopback;
+use pollcheck_guest::{CaseResult, Ctx, Stop};
+
+/// Waiters per round.
+pub(super) const N: usize = 6;
+/// Rounds per case.
+const ROUNDS: usize = 5;
+
+pub(super) fn wake_one_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
+    let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
+    herd(ctx, &mut src, true)
+}
+
+pub(super) fn wake_all_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
+    let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
+    herd(ctx, &mut src, false)
+}
+
+pub(super) fn wake_one_listen(ctx: &mut Ctx<'_>) -> CaseResult {
+    let mut src = listener(ctx)?;
+    herd(ctx, &mut src, true)
+}
+
+pub(super) fn wake_all_listen(ctx: &mut Ctx<'_>) -> CaseResult {
+    let mut src = listener(ctx)?;
+    herd(ctx, &mut src, false)
+}
+
+fn listener(ctx: &mut Ctx<'_>) -> Result<Source, Stop> {
+    if ctx.setup(loopback_up(), "bring lo up")? {
+        ctx.log("lo was down: brought it up for this case (taken down again at the end)");
+        ctx.defer(|| {
+            let _ = loopback::set_down();
+        });
+    }
+    ctx.setup(Source::listen(), "listening TCP socket on 127.0.0.1")
+}
+
+/// [`ROUNDS`] rounds of: N waiters asleep, one event, count. Exclusive: 1 each; otherwise N.
+fn herd(ctx: &mut Ctx<'_>, src: &mut Source, exclusive: bool) -> CaseResult {
+    super::require_exclusive(ctx)?;
+    let flags = EPOLLIN | if exclusive { EPOLLEXCLUSIVE } else { 0 };
+    let want = if exclusive { 1 } else { N };
+    let mut totals = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let fd = src.fd();
+        let register = |ep: std::os::fd::BorrowedFd<'_>| epoll_ctl::ctl(ep, Op::Add, fd, flags, SOURCE);
+        let pool = ctx.setup(Waiters::start(N, &register, None), "start the waiters")?;
+        ctx.setup(pool.all_asleep(), "every waiter asleep in epoll_wait before the event")?;
+        ctx.setup(src.fire(), "fire one event")?;
+        let woken = ctx.setup(pool.observe(want), "count the woken waiters")?;
+        let who: Vec<usize> = pool.counts().iter().enumerate().filter(|(_, &c)| c > 0).map(|(i, _)| i).collect();
+        ctx.log(format!(
+            "round {round}: {} of {} woke ({} returned, {} woken not yet run); returned: waiters {who:?}",
+            woken.total(),
+            pool.len(),
+            woken.returned,
+            woken.runnable
+        ));
+        totals.push(woken.total());
+        ctx.setup(pool.stop(), "release and join the waiters")?;
+        ctx.setup(src.drain(), "drain the source")?;
+    }
+    let what = if exclusive {
+        format!("one event wakes exactly 1 of {N} EPOLLEXCLUSIVE waiters, in each of {ROUNDS} rounds")
+    } else {
+        format!("one event wakes all {N} waiters registered without EPOLLEXCLUSIVE, in each of {ROUNDS} rounds")
+    };
+    ctx.assert(totals.iter().all(|&t| t == want), what, format!("woken per round: {totals:?}"))
+}
