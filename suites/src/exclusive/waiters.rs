@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 /// epoll data word of the source under test.
 pub(super) const SOURCE: u64 = 1;
-/// epoll data word of the release eventfd every waiter also watches (without EPOLLEXCLUSIVE).
+/// epoll data word of the waiter's own release eventfd (one per waiter, so releasing never
+/// depends on how the kernel shares one wakeup among several epolls: the thing under test).
 const RELEASE: u64 = 2;
 
 /// How long to wait for every waiter to be asleep, or for a wakeup to show.
@@ -42,7 +43,7 @@ struct Slot {
 /// N waiting threads; dropping the pool releases and joins them.
 pub(super) struct Waiters {
     slots: Arc<Vec<Slot>>,
-    release: OwnedFd,
+    releases: Vec<OwnedFd>,
     handles: Vec<JoinHandle<Result<(), Errno>>>,
 }
 
@@ -69,15 +70,17 @@ impl Waiters {
         register: &dyn Fn(BorrowedFd<'_>) -> Result<(), Errno>,
         consume: Option<Consume>,
     ) -> Result<Self, String> {
-        let release = epoll_ctl::eventfd().map_err(|e| format!("failed to create the release eventfd: {e}"))?;
         let slots: Arc<Vec<Slot>> = Arc::new((0..n).map(|_| Slot::default()).collect());
         let mut epolls = Vec::with_capacity(n);
+        let mut releases = Vec::with_capacity(n);
         for i in 0..n {
             let ep = epoll_ctl::epoll().map_err(|e| format!("failed to create epoll instance {i}: {e}"))?;
+            let release = epoll_ctl::eventfd().map_err(|e| format!("failed to create release eventfd {i}: {e}"))?;
             register(ep.as_fd()).map_err(|e| format!("failed to register the source in epoll instance {i}: {e}"))?;
             epoll_ctl::ctl(ep.as_fd(), Op::Add, release.as_fd(), EPOLLIN, RELEASE)
                 .map_err(|e| format!("failed to register the release eventfd in epoll instance {i}: {e}"))?;
             epolls.push(ep);
+            releases.push(release);
         }
         let mut handles = Vec::with_capacity(n);
         for (i, ep) in epolls.into_iter().enumerate() {
@@ -89,7 +92,7 @@ impl Waiters {
                 .map_err(|e| format!("failed to spawn waiter thread {i}: {e}"))?;
             handles.push(h);
         }
-        Ok(Self { slots, release, handles })
+        Ok(Self { slots, releases, handles })
     }
 
     pub fn len(&self) -> usize {
@@ -170,7 +173,9 @@ impl Waiters {
         if self.handles.is_empty() {
             return Ok(());
         }
-        epoll_ctl::eventfd_add(self.release.as_fd(), 1).map_err(|e| format!("failed to release the waiters: {e}"))?;
+        for (i, r) in self.releases.iter().enumerate() {
+            epoll_ctl::eventfd_add(r.as_fd(), 1).map_err(|e| format!("failed to release waiter {i}: {e}"))?;
+        }
         let mut first_err = None;
         for (i, h) in self.handles.drain(..).enumerate() {
             let r = match h.join() {
