@@ -83,6 +83,14 @@ const CASES: &[Spec] = &[
         wakeups::wake_all_listen,
     ),
     spec(
+        "wake_mixed",
+        Some("eventfd"),
+        false,
+        30_000,
+        "3 waiters without and 3 with EPOLLEXCLUSIVE: one eventfd write wakes exactly 4 (5 rounds)",
+        wakeups::wake_mixed_eventfd,
+    ),
+    spec(
         "mod_with_exclusive",
         None,
         false,

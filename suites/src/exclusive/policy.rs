@@ -48,14 +48,14 @@ fn attached_policy(ctx: &mut Ctx<'_>) -> Result<(OwnedFd, OwnedFd), Stop> {
 pub(super) fn policy_round_robin(ctx: &mut Ctx<'_>) -> CaseResult {
     let (policy, efd) = attached_policy(ctx)?;
     let target = policy.as_fd();
-    rotation(ctx, Arc::new(efd), &|ep| epoll_ctl::ctl(ep, Op::Add, target, EPOLLIN, SOURCE))
+    rotation(ctx, Arc::new(efd), &|_, ep| epoll_ctl::ctl(ep, Op::Add, target, EPOLLIN, SOURCE))
 }
 
 pub(super) fn roundrobin_flag(ctx: &mut Ctx<'_>) -> CaseResult {
     require(ctx, wakeup_policy::detect_roundrobin())?;
     let efd = Arc::new(ctx.setup(epoll_ctl::eventfd(), "eventfd")?);
     let source = Arc::clone(&efd);
-    rotation(ctx, efd, &move |ep| {
+    rotation(ctx, efd, &move |_, ep| {
         epoll_ctl::ctl(ep, Op::Add, source.as_fd(), EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN, SOURCE)
     })
 }
@@ -112,7 +112,7 @@ pub(super) fn policy_single_source(ctx: &mut Ctx<'_>) -> CaseResult {
 fn rotation(
     ctx: &mut Ctx<'_>,
     efd: Arc<OwnedFd>,
-    register: &dyn Fn(BorrowedFd<'_>) -> Result<(), nix::errno::Errno>,
+    register: &dyn Fn(usize, BorrowedFd<'_>) -> Result<(), nix::errno::Errno>,
 ) -> CaseResult {
     let reader = Arc::clone(&efd);
     let consume: Consume = Arc::new(move || {

@@ -63,11 +63,12 @@ impl Woken {
 }
 
 impl Waiters {
-    /// Start `n` waiters. `register` adds the source to each waiter's fresh epoll instance
-    /// (with data [`SOURCE`]); registration happens here, in order, before any thread starts.
+    /// Start `n` waiters. `register(i, epoll)` adds the source to waiter `i`'s fresh epoll
+    /// instance (with data [`SOURCE`]); registration happens here, in order, before any thread
+    /// starts.
     pub fn start(
         n: usize,
-        register: &dyn Fn(BorrowedFd<'_>) -> Result<(), Errno>,
+        register: &dyn Fn(usize, BorrowedFd<'_>) -> Result<(), Errno>,
         consume: Option<Consume>,
     ) -> Result<Self, String> {
         let slots: Arc<Vec<Slot>> = Arc::new((0..n).map(|_| Slot::default()).collect());
@@ -76,7 +77,7 @@ impl Waiters {
         for i in 0..n {
             let ep = epoll_ctl::epoll().map_err(|e| format!("failed to create epoll instance {i}: {e}"))?;
             let release = epoll_ctl::eventfd().map_err(|e| format!("failed to create release eventfd {i}: {e}"))?;
-            register(ep.as_fd()).map_err(|e| format!("failed to register the source in epoll instance {i}: {e}"))?;
+            register(i, ep.as_fd()).map_err(|e| format!("failed to register the source in epoll instance {i}: {e}"))?;
             epoll_ctl::ctl(ep.as_fd(), Op::Add, release.as_fd(), EPOLLIN, RELEASE)
                 .map_err(|e| format!("failed to register the release eventfd in epoll instance {i}: {e}"))?;
             epolls.push(ep);

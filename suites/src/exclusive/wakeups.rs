@@ -20,6 +20,9 @@
 //! is one `sock_def_readable` → `wake_up_interruptible_sync_poll(EPOLLIN|EPOLLPRI|EPOLLRDNORM|
 //! EPOLLRDBAND)` (net/core/sock.c:3659-3672), whose IN/OUT part is EPOLLIN.
 //!
+//! A mixed herd (some registered with the flag, some without) wakes every plain waiter plus
+//! one exclusive one: the plain entries sit at the head and never stop the walk.
+//!
 //! Each round starts [`N`] fresh waiters, waits until all are asleep in epoll_wait, fires one
 //! event and counts who woke (see [`super::waiters`]); [`ROUNDS`] rounds, every count asserted.
 
@@ -28,6 +31,7 @@ use super::waiters::{Waiters, SOURCE};
 use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN};
 use crate::sys::loopback;
 use pollcheck_guest::{CaseResult, Ctx, Stop};
+use std::os::fd::BorrowedFd;
 
 /// Waiters per round.
 pub(super) const N: usize = 6;
@@ -36,22 +40,27 @@ const ROUNDS: usize = 5;
 
 pub(super) fn wake_one_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
     let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
-    herd(ctx, &mut src, true)
+    herd(ctx, &mut src, Herd::Exclusive)
 }
 
 pub(super) fn wake_all_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
     let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
-    herd(ctx, &mut src, false)
+    herd(ctx, &mut src, Herd::Plain)
 }
 
 pub(super) fn wake_one_listen(ctx: &mut Ctx<'_>) -> CaseResult {
     let mut src = listener(ctx)?;
-    herd(ctx, &mut src, true)
+    herd(ctx, &mut src, Herd::Exclusive)
 }
 
 pub(super) fn wake_all_listen(ctx: &mut Ctx<'_>) -> CaseResult {
     let mut src = listener(ctx)?;
-    herd(ctx, &mut src, false)
+    herd(ctx, &mut src, Herd::Plain)
+}
+
+pub(super) fn wake_mixed_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
+    let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
+    herd(ctx, &mut src, Herd::Mixed)
 }
 
 fn listener(ctx: &mut Ctx<'_>) -> Result<Source, Stop> {
@@ -64,15 +73,62 @@ fn listener(ctx: &mut Ctx<'_>) -> Result<Source, Stop> {
     ctx.setup(Source::listen(), "listening TCP socket on 127.0.0.1")
 }
 
-/// [`ROUNDS`] rounds of: N waiters asleep, one event, count. Exclusive: 1 each; otherwise N.
-fn herd(ctx: &mut Ctx<'_>, src: &mut Source, exclusive: bool) -> CaseResult {
+/// How the N waiters register the shared source.
+#[derive(Debug, Clone, Copy)]
+enum Herd {
+    /// All with EPOLLEXCLUSIVE: one event wakes 1.
+    Exclusive,
+    /// None with it: one event wakes all N.
+    Plain,
+    /// The first [`MIXED_PLAIN`] without, the rest with: one event wakes MIXED_PLAIN + 1.
+    Mixed,
+}
+
+/// Waiters registered without EPOLLEXCLUSIVE in the mixed herd.
+const MIXED_PLAIN: usize = N / 2;
+
+impl Herd {
+    fn flags(self, i: usize) -> u32 {
+        let exclusive = match self {
+            Herd::Exclusive => true,
+            Herd::Plain => false,
+            Herd::Mixed => i >= MIXED_PLAIN,
+        };
+        EPOLLIN | if exclusive { EPOLLEXCLUSIVE } else { 0 }
+    }
+
+    fn want(self) -> usize {
+        match self {
+            Herd::Exclusive => 1,
+            Herd::Plain => N,
+            Herd::Mixed => MIXED_PLAIN + 1,
+        }
+    }
+
+    fn claim(self) -> String {
+        match self {
+            Herd::Exclusive => format!("one event wakes exactly 1 of {N} EPOLLEXCLUSIVE waiters, in each of {ROUNDS} rounds"),
+            Herd::Plain => {
+                format!("one event wakes all {N} waiters registered without EPOLLEXCLUSIVE, in each of {ROUNDS} rounds")
+            }
+            Herd::Mixed => format!(
+                "one event wakes the {MIXED_PLAIN} plain waiters and exactly 1 of the {} EPOLLEXCLUSIVE ones ({} in all), \
+                 in each of {ROUNDS} rounds",
+                N - MIXED_PLAIN,
+                MIXED_PLAIN + 1
+            ),
+        }
+    }
+}
+
+/// [`ROUNDS`] rounds of: N waiters asleep, one event, count who woke.
+fn herd(ctx: &mut Ctx<'_>, src: &mut Source, herd: Herd) -> CaseResult {
     super::require_exclusive(ctx)?;
-    let flags = EPOLLIN | if exclusive { EPOLLEXCLUSIVE } else { 0 };
-    let want = if exclusive { 1 } else { N };
+    let want = herd.want();
     let mut totals = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS {
         let fd = src.fd();
-        let register = |ep: std::os::fd::BorrowedFd<'_>| epoll_ctl::ctl(ep, Op::Add, fd, flags, SOURCE);
+        let register = |i: usize, ep: BorrowedFd<'_>| epoll_ctl::ctl(ep, Op::Add, fd, herd.flags(i), SOURCE);
         let pool = ctx.setup(Waiters::start(N, &register, None), "start the waiters")?;
         ctx.setup(pool.all_asleep(), "every waiter asleep in epoll_wait before the event")?;
         ctx.setup(src.fire(), "fire one event")?;
@@ -89,10 +145,5 @@ fn herd(ctx: &mut Ctx<'_>, src: &mut Source, exclusive: bool) -> CaseResult {
         ctx.setup(pool.stop(), "release and join the waiters")?;
         ctx.setup(src.drain(), "drain the source")?;
     }
-    let what = if exclusive {
-        format!("one event wakes exactly 1 of {N} EPOLLEXCLUSIVE waiters, in each of {ROUNDS} rounds")
-    } else {
-        format!("one event wakes all {N} waiters registered without EPOLLEXCLUSIVE, in each of {ROUNDS} rounds")
-    };
-    ctx.assert(totals.iter().all(|&t| t == want), what, format!("woken per round: {totals:?}"))
+    ctx.assert(totals.iter().all(|&t| t == want), herd.claim(), format!("woken per round: {totals:?}"))
 }
