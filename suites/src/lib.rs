@@ -2,6 +2,8 @@
 //! host which features the booted kernel has.
 
 pub mod busy_poll;
+pub mod net;
+pub mod netkit;
 pub mod selftest;
 pub mod sys;
 
@@ -9,7 +11,9 @@ use pollcheck_guest::{Case, Probe};
 
 /// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
-    busy_poll::cases()
+    let mut all = busy_poll::cases();
+    all.extend(net::cases());
+    all
 }
 
 /// What the agent carries: the conformance cases plus the harness's own `selftest` cases (which
@@ -22,5 +26,5 @@ pub fn agent_cases() -> Vec<Case> {
 
 /// Run-time feature probes the agent announces in its Ready message.
 pub fn probes() -> Vec<Probe> {
-    vec![busy_poll::PROBE]
+    vec![busy_poll::PROBE, net::PROBE]
 }

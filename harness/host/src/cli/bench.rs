@@ -44,6 +44,7 @@ fn bench_boot(args: BootArgs) -> anyhow::Result<ExitCode> {
     let kernel = pollcheck_images::resolve(&args.kernel, None, &cache, &pollcheck::progress::TermProgress::default())?;
     let dir = tempfile::tempdir()?;
     let cfg = SessionConfig {
+        queues: None,
         kernel,
         accel: args.accel,
         cpus: None,
