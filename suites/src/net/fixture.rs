@@ -28,12 +28,21 @@ pub fn topology(ctx: &mut Ctx<'_>, queues: Option<u32>) -> Result<Topology, Stop
     Ok(topo)
 }
 
-/// A netdev-family request inside `ns` whose failure is a setup problem of the case.
+/// A netdev-family request inside `ns`: an interface the kernel lacks makes the case Skip with
+/// the kernel's answer; any other failure is a setup problem of the case.
 pub fn in_ns<T: Send>(
     ctx: &mut Ctx<'_>,
     ns: &crate::netkit::netns::NetNs,
     what: &str,
     f: impl FnOnce() -> Result<T, NetError> + Send,
 ) -> Result<T, Stop> {
-    ctx.setup(ns.try_run(f), what)
+    skip_absent(ctx, ns.try_run(f), what)
+}
+
+/// `res`, with [`NetError::Absent`] turned into a Skip and other errors into a failed setup.
+pub fn skip_absent<T>(ctx: &mut Ctx<'_>, res: Result<T, NetError>, what: &str) -> Result<T, Stop> {
+    match res {
+        Err(NetError::Absent(why)) => Err(ctx.skip(why)),
+        other => ctx.setup(other, what),
+    }
 }

@@ -1,7 +1,7 @@
 //! Each virtio RX queue has its own MSI-X vector: datagrams steered to queue q raise
 //! `virtioN-input.q` and leave every other RX queue's count where it was.
 
-use super::fixture::topology;
+use super::fixture::{skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::netkit::steer::find_flows;
 use pollcheck_guest::{CaseResult, Ctx};
@@ -15,7 +15,8 @@ pub(super) fn queue_irq(ctx: &mut Ctx<'_>) -> CaseResult {
     if topo.queues < 2 {
         return Err(ctx.skip(format!("{}: one queue, nothing to tell apart", topo.description)));
     }
-    let flows = ctx.setup(
+    let flows = skip_absent(
+        ctx,
         find_flows(&topo, 9000, topo.queues).and_then(|f| f.complete(topo.queues)),
         "find a flow for every RX queue",
     )?;

@@ -12,6 +12,9 @@ pub enum NetError {
     /// A system call or file operation.
     #[error("failed to {what}: {source}")]
     Sys { what: String, source: nix::errno::Errno },
+    /// The kernel lacks an interface the request needs (a netlink family or operation).
+    #[error("{0}")]
+    Absent(String),
     /// The topology cannot be built as asked (bad input or a missing device); says what to do.
     #[error("{0}")]
     Unusable(String),

@@ -140,9 +140,12 @@ impl Netdev {
         let (router, _) = NlRouter::connect(NlFamily::Generic, None, Groups::empty())
             .map_err(|e| NetError::Netlink { what: "open a generic netlink socket".into(), detail: e.to_string() })?;
         let _ = router.enable_ext_ack(true);
-        let family = router.resolve_genl_family("netdev").map_err(|e| NetError::Netlink {
-            what: "resolve the netdev generic-netlink family".into(),
-            detail: format!("the kernel has no netdev family ({e})"),
+        let family = router.resolve_genl_family("netdev").map_err(|e| {
+            let answer = match super::nlerr::from_router("resolve", e) {
+                NetError::Kernel { errno, .. } => format!("{errno}"),
+                other => other.to_string(),
+            };
+            NetError::Absent(format!("the kernel has no netdev generic-netlink family (CTRL_CMD_GETFAMILY: {answer})"))
         })?;
         let sock = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty())
             .map_err(|e| NetError::Netlink { what: "open a generic netlink socket".into(), detail: e.to_string() })?;
@@ -188,6 +191,11 @@ impl Netdev {
                 }
                 match m.nl_payload() {
                     NlPayload::Payload(p) => out.push(p.clone()),
+                    NlPayload::Err(e) if -*e.error() == libc::EOPNOTSUPP => {
+                        return Err(NetError::Absent(format!(
+                            "the kernel's netdev family lacks the operation to {what} (EOPNOTSUPP)"
+                        )))
+                    }
                     NlPayload::Err(e) => return Err(from_nlmsgerr(what, e)),
                     NlPayload::Ack(_) | NlPayload::DumpExtAck(_) => return Ok(out),
                     NlPayload::Empty => {}
