@@ -3,6 +3,7 @@
 
 pub mod busy_poll;
 pub mod net;
+pub mod netbench;
 pub mod netkit;
 pub mod selftest;
 pub mod sys;
@@ -21,6 +22,7 @@ pub fn cases() -> Vec<Case> {
 pub fn agent_cases() -> Vec<Case> {
     let mut all = cases();
     all.extend(selftest::cases());
+    all.extend(netbench::cases());
     all
 }
 
