@@ -161,7 +161,11 @@ fn on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// Whether multi_queue taps can be made here: try it in a throwaway private namespace.
+/// `POLLCHECK_NET_BACKEND=dgram` forces the fallback (to test it, or where taps misbehave).
 pub fn probe_taps() -> Result<(), String> {
+    if std::env::var("POLLCHECK_NET_BACKEND").is_ok_and(|v| v == "dgram") {
+        return Err("POLLCHECK_NET_BACKEND=dgram".into());
+    }
     let out = Command::new("unshare")
         .args(["-Urn", "ip", "tuntap", "add", "dev", "pcprobe", "mode", "tap", "multi_queue"])
         .output()

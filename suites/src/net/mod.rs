@@ -9,6 +9,7 @@ mod napi_errors;
 mod napi_ids;
 mod napi_set;
 mod queue_irqs;
+mod setup_errors;
 
 use crate::netkit::Kind;
 use pollcheck_guest::{Case, CaseResult, Ctx, Probe};
@@ -43,6 +44,12 @@ const CASES: &[(&str, &str, &[Kind], CaseFn)] = &[
         "napi-get of an unknown id is ENOENT pointing at the id; napi-set out of range is ERANGE with the kernel's extack text",
         &[Kind::Virtio],
         napi_errors::napi_errors,
+    ),
+    (
+        "setup_errors",
+        "bad topology requests (a taken namespace name, too many queue pairs or channels) fail with one clear line",
+        &[Kind::Virtio],
+        setup_errors::setup_errors,
     ),
     (
         "netlink_dump",
