@@ -3,6 +3,9 @@
 
 pub mod busy_poll;
 pub mod exclusive;
+pub mod net;
+pub mod netbench;
+pub mod netkit;
 pub mod selftest;
 pub mod sys;
 
@@ -11,6 +14,7 @@ use pollcheck_guest::{Case, Probe};
 /// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
     let mut all = busy_poll::cases();
+    all.extend(net::cases());
     all.extend(exclusive::cases());
     all
 }
@@ -20,12 +24,13 @@ pub fn cases() -> Vec<Case> {
 pub fn agent_cases() -> Vec<Case> {
     let mut all = cases();
     all.extend(selftest::cases());
+    all.extend(netbench::cases());
     all
 }
 
 /// Run-time feature probes the agent announces in its Ready message.
 pub fn probes() -> Vec<Probe> {
-    let mut all = vec![busy_poll::PROBE];
+    let mut all = vec![busy_poll::PROBE, net::PROBE];
     all.extend_from_slice(exclusive::PROBES);
     all
 }
