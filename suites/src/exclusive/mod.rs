@@ -3,8 +3,11 @@
 //!
 //! `wake_*` cases count how many blocked waiters one event wakes ([`wakeups`]), the `add_*` /
 //! `mod_*` cases hold epoll_ctl's EPOLLEXCLUSIVE rules ([`errors`]), the `policy_*` and
-//! `roundrobin_flag` cases describe seed 001 ([`policy`]). Every case is killed by a mutant in
-//! fixtures/patches/mutants-exclusive/ (the policy ones by their absence: they skip).
+//! `roundrobin_flag` cases describe seed 001 ([`policy`]). Each `wake_*`, `add_*` and `mod_*`
+//! case FAILs on at least one one-line mutant of fs/eventpoll.c, one patch set per mutant
+//! (fixtures/patches/excl-m-<name>/, built as `src:7.2+excl-m-<name>`); `roundrobin_flag` FAILs on
+//! `src:7.2+roundrobin+excl-m-rr-move-to-head`. The `policy_*` cases have no implementation to
+//! pass or fail on: they Skip with the kernel's answer everywhere.
 
 mod errors;
 mod policy;
