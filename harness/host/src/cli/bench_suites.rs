@@ -4,8 +4,8 @@
 
 use clap::Args;
 use pollcheck::accel::AccelChoice;
-use pollcheck::session::{self, SessionConfig};
-use pollcheck::{agent_bin, plan, repeat};
+use pollcheck::repeat;
+use pollcheck::session;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -63,29 +63,14 @@ pub fn bench_suites(args: SuitesBenchArgs) -> anyhow::Result<ExitCode> {
     if args.repeat == 0 {
         anyhow::bail!("--repeat 0 measures nothing: pass --repeat 1 or more (20 for a flake rate)");
     }
-    pollcheck::qemu::find_qemu()?;
-    let agent = agent_bin::agent_path()?;
-    let all = agent_bin::list_cases(&agent)?;
-    let cases = plan::select_some(&all, &args.filters, false)?;
-    let cache = pollcheck_images::Cache::open_default()?;
-    let progress = pollcheck::progress::TermProgress::default();
+    let setup = super::bench::BenchSetup::new(&args.filters)?;
     let _load = Load::start(args.load);
     let mut clean = true;
     for spec in &args.kernel {
-        let kernel = pollcheck_images::resolve(spec, None, &cache, &progress)?;
-        let dir = tempfile::tempdir()?;
-        let cfg = SessionConfig {
-            queues: None,
-            kernel,
-            accel: args.accel,
-            cpus: None,
-            memory_mb: 1024,
-            artifacts_root: dir.path().to_owned(),
-            cache_dir: cache.root().to_owned(),
-        };
+        let cfg = setup.session(spec, args.accel, None)?;
         let mut runs = Vec::new();
         for i in 1..=args.repeat {
-            let r = session::run(&cfg, &cases, &mut |_| {})?;
+            let r = session::run(&cfg, &setup.cases, &mut |_| {})?;
             let bad: Vec<String> = r
                 .report
                 .cases
