@@ -13,6 +13,7 @@ pub mod net;
 pub mod plan;
 pub mod progress;
 pub mod qemu;
+pub mod repeat;
 pub mod report;
 pub mod session;
 pub mod vm;

@@ -23,6 +23,17 @@ pub fn select<'a>(cases: &'a [CaseMeta], filters: &[String], skip: &[String], ex
         .collect()
 }
 
+/// [`select`], or the error naming the filter and the closest case when nothing matches.
+pub fn select_some(cases: &[CaseMeta], filters: &[String], exact: bool) -> Result<Vec<CaseMeta>, crate::HostError> {
+    let selected: Vec<CaseMeta> = select(cases, filters, &[], exact).into_iter().cloned().collect();
+    if !selected.is_empty() {
+        return Ok(selected);
+    }
+    let hint =
+        filters.first().and_then(|f| closest(cases, f)).map(|c| format!("; did you mean {c}?")).unwrap_or_default();
+    Err(crate::HostError::NoCaseMatches { filter: filters.join(" "), hint })
+}
+
 /// Why `meta` cannot run on a kernel built with `config`, if it can't: the options it lacks.
 /// Decided on the host, so such cases are reported as Skip without booting.
 pub fn config_gap(meta: &CaseMeta, config: &KernelConfig) -> Option<String> {

@@ -37,15 +37,30 @@ pub fn resolve(spec: &SourceSpec, cache_root: &Path, on_line: &mut dyn FnMut(&st
         SourceSpec::DebianVersion(v) => {
             let src = cache_root.join("src");
             let tree = src.join(format!("linux-source-{v}"));
-            let marker = src.join(format!("linux-source-{v}.version"));
             if !tree.join("Makefile").is_file() {
                 fetch(v, &src, on_line)?;
             }
-            let makefile_version = tree::check_tree(&tree)?;
-            let version = std::fs::read_to_string(&marker).map(|s| s.trim().to_string()).unwrap_or(makefile_version);
-            Ok(Source { id: format!("debian linux-source-{v} {version}"), tree, mutable: false })
+            tree::check_tree(&tree)?;
+            unpacked(spec, cache_root).ok_or_else(|| BuildError::Fetch {
+                version: v.to_string(),
+                detail: format!("{} is not a kernel tree after unpacking", tree.display()),
+            })
         }
     }
+}
+
+/// An already unpacked Debian source (the id [`resolve`] would give it), without fetching;
+/// None for a user's tree (mutable: always rebuilt incrementally) or a source not unpacked yet.
+pub fn unpacked(spec: &SourceSpec, cache_root: &Path) -> Option<Source> {
+    let SourceSpec::DebianVersion(v) = spec else {
+        return None;
+    };
+    let src = cache_root.join("src");
+    let tree = src.join(format!("linux-source-{v}"));
+    let makefile_version = tree::check_tree(&tree).ok()?;
+    let marker = src.join(format!("linux-source-{v}.version"));
+    let version = std::fs::read_to_string(&marker).map(|s| s.trim().to_string()).unwrap_or(makefile_version);
+    Some(Source { id: format!("debian linux-source-{v} {version}"), tree, mutable: false })
 }
 
 /// The `<v>` of every `linux-source-<v>` package the archive offers, in version order.

@@ -16,6 +16,8 @@ pub enum BenchCommand {
     Build(super::bench_build::BuildBenchArgs),
     /// Test-network setup time and UDP request/response rate in the guest, repeated.
     Net(super::bench_net::NetBenchArgs),
+    /// Each suite's wall time per kernel and its flake rate over repeated runs.
+    Suites(super::bench_suites::SuitesBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -36,29 +38,49 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Boot(args) => bench_boot(args),
         BenchCommand::Build(args) => super::bench_build::bench_build(args),
         BenchCommand::Net(args) => super::bench_net::bench_net(args),
+        BenchCommand::Suites(args) => super::bench_suites::bench_suites(args),
+    }
+}
+
+/// What every benchmark starts from: the selected cases, and a session config per kernel whose
+/// artifacts go to a temp dir (benchmarks keep numbers, not reports).
+pub struct BenchSetup {
+    pub cases: Vec<pollcheck_proto::CaseMeta>,
+    cache: pollcheck_images::Cache,
+    dir: tempfile::TempDir,
+}
+
+impl BenchSetup {
+    pub fn new(filters: &[String]) -> anyhow::Result<Self> {
+        pollcheck::qemu::find_qemu()?;
+        let all = agent_bin::list_cases(&agent_bin::agent_path()?)?;
+        let cases = plan::select_some(&all, filters, false)?;
+        Ok(Self { cases, cache: pollcheck_images::Cache::open_default()?, dir: tempfile::tempdir()? })
+    }
+
+    /// The session config for `spec` (fetched or built as needed).
+    pub fn session(&self, spec: &str, accel: AccelChoice, queues: Option<u32>) -> anyhow::Result<SessionConfig> {
+        let kernel = pollcheck_images::resolve(spec, None, &self.cache, &pollcheck::progress::TermProgress::default())?;
+        Ok(SessionConfig {
+            queues,
+            kernel,
+            accel,
+            cpus: None,
+            memory_mb: 1024,
+            artifacts_root: self.dir.path().to_owned(),
+            cache_dir: self.cache.root().to_owned(),
+        })
     }
 }
 
 fn bench_boot(args: BootArgs) -> anyhow::Result<ExitCode> {
-    let agent = agent_bin::agent_path()?;
-    let all = agent_bin::list_cases(&agent)?;
-    let cases: Vec<_> = plan::select(&all, &args.filters, &[], false).into_iter().cloned().collect();
-    let cache = pollcheck_images::Cache::open_default()?;
-    let kernel = pollcheck_images::resolve(&args.kernel, None, &cache, &pollcheck::progress::TermProgress::default())?;
-    let dir = tempfile::tempdir()?;
-    let cfg = SessionConfig {
-        queues: None,
-        kernel,
-        accel: args.accel,
-        cpus: None,
-        memory_mb: 1024,
-        artifacts_root: dir.path().to_owned(),
-        cache_dir: cache.root().to_owned(),
-    };
+    let setup = BenchSetup::new(&args.filters)?;
+    let cases = &setup.cases;
+    let cfg = setup.session(&args.kernel, args.accel, None)?;
     let (mut first, mut whole) = (Vec::new(), Vec::new());
     let mut accel = String::new();
     for i in 1..=args.repeat {
-        let r = session::run(&cfg, &cases, &mut |_| {})?;
+        let r = session::run(&cfg, cases, &mut |_| {})?;
         let f = r.time_to_first_case.unwrap_or_default();
         let w = Duration::from_millis(r.report.duration_ms);
         eprintln!("run {i}: first case after {:.2} s, whole run {:.2} s", f.as_secs_f64(), w.as_secs_f64());

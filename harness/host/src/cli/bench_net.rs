@@ -4,8 +4,8 @@
 
 use clap::Args;
 use pollcheck::accel::AccelChoice;
-use pollcheck::session::{self, SessionConfig};
-use pollcheck::{agent_bin, plan};
+use pollcheck::session;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -34,25 +34,13 @@ pub fn bench_values(logs: &[String]) -> Vec<(String, f64)> {
 }
 
 pub fn bench_net(args: NetBenchArgs) -> anyhow::Result<ExitCode> {
-    let agent = agent_bin::agent_path()?;
-    let all = agent_bin::list_cases(&agent)?;
-    let cases: Vec<_> = plan::select(&all, &args.filters, &[], false).into_iter().cloned().collect();
-    let cache = pollcheck_images::Cache::open_default()?;
-    let kernel = pollcheck_images::resolve(&args.kernel, None, &cache, &pollcheck::progress::TermProgress::default())?;
-    let dir = tempfile::tempdir()?;
-    let cfg = SessionConfig {
-        queues: args.queues,
-        kernel,
-        accel: args.accel,
-        cpus: None,
-        memory_mb: 1024,
-        artifacts_root: dir.path().to_owned(),
-        cache_dir: cache.root().to_owned(),
-    };
+    let setup = super::bench::BenchSetup::new(&args.filters)?;
+    let cases = &setup.cases;
+    let cfg = setup.session(&args.kernel, args.accel, args.queues)?;
     let mut samples: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     let mut network = String::new();
     for i in 1..=args.repeat {
-        let r = session::run(&cfg, &cases, &mut |_| {})?;
+        let r = session::run(&cfg, cases, &mut |_| {})?;
         network = r.report.network.clone().unwrap_or_default();
         for c in &r.report.cases {
             let values = bench_values(&c.logs);

@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 use pollcheck::accel::AccelChoice;
 use pollcheck::report::{ktap, summary};
 use pollcheck::session::{self, SessionConfig, SessionEvent};
-use pollcheck::{agent_bin, plan, HostError};
+use pollcheck::{agent_bin, plan};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,17 +50,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     pollcheck::qemu::find_qemu()?;
     let agent = agent_bin::agent_path()?;
     let all = agent_bin::list_cases(&agent)?;
-    let selected: Vec<_> = plan::select(&all, &args.filters, &[], args.exact).into_iter().cloned().collect();
-    if selected.is_empty() {
-        let wanted = args.filters.join(" ");
-        let hint = args
-            .filters
-            .first()
-            .and_then(|f| plan::closest(&all, f))
-            .map(|c| format!("; did you mean {c}?"))
-            .unwrap_or_default();
-        return Err(HostError::NoCaseMatches { filter: wanted, hint }.into());
-    }
+    let selected = plan::select_some(&all, &args.filters, args.exact)?;
     let cache = pollcheck_images::Cache::open_default()?;
     let kernel = pollcheck_images::resolve(
         &args.kernel,

@@ -9,7 +9,7 @@ pub mod model;
 pub mod summary;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use artifacts::{new_run_id, ArtifactDir};
 pub use json::json;
