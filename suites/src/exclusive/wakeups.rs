@@ -144,6 +144,14 @@ fn herd(ctx: &mut Ctx<'_>, src: &mut Source, herd: Herd) -> CaseResult {
         totals.push(woken.total());
         ctx.setup(pool.stop(), "release and join the waiters")?;
         ctx.setup(src.drain(), "drain the source")?;
+        if woken.total() != want {
+            // One round off already disproves the claim; more rounds would only add a full
+            // DEADLINE each (the wait for wakeups that never come) and could turn a FAIL into a
+            // TIMEOUT under KVM's unscaled case limit.
+            break;
+        }
     }
-    ctx.assert(totals.iter().all(|&t| t == want), herd.claim(), format!("woken per round: {totals:?}"))
+    let stopped =
+        if totals.len() < ROUNDS { format!(" (stopped after round {})", totals.len() - 1) } else { String::new() };
+    ctx.assert(totals.iter().all(|&t| t == want), herd.claim(), format!("woken per round: {totals:?}{stopped}"))
 }
