@@ -1,0 +1,40 @@
+//! The margins every CPU-per-wait assertion uses, wide because guests run under TCG on a loaded
+//! host: a busy-polling waiter's median CPU per empty wait lies within [0.4, 2.5] × its busy-poll
+//! time; a sleeping waiter's stays under 0.1 × that time; and the two differ at least 5-fold.
+
+use super::measure::Summary;
+use pollcheck_guest::Ctx;
+
+pub const BUSY_MIN: f64 = 0.4;
+pub const BUSY_MAX: f64 = 2.5;
+pub const SLEEP_MAX: f64 = 0.1;
+pub const RATIO_MIN: f64 = 5.0;
+
+/// EXPECT that `who` busy-polled for about `usecs` per empty wait.
+pub fn expect_busy(ctx: &mut Ctx<'_>, who: &str, s: &Summary, usecs: u32) -> bool {
+    let u = f64::from(usecs);
+    ctx.expect(
+        s.us() >= BUSY_MIN * u && s.us() <= BUSY_MAX * u,
+        format!("{who} burns about its busy-poll time ({usecs} us) per empty wait: {BUSY_MIN}..{BUSY_MAX} x"),
+        s,
+    )
+}
+
+/// EXPECT that `who` slept through its empty waits (CPU well under `usecs`).
+pub fn expect_sleeps(ctx: &mut Ctx<'_>, who: &str, s: &Summary, usecs: u32) -> bool {
+    ctx.expect(
+        s.us() <= SLEEP_MAX * f64::from(usecs),
+        format!("{who} sleeps through its empty waits: under {SLEEP_MAX} x {usecs} us of CPU each"),
+        s,
+    )
+}
+
+/// EXPECT that `busy`'s median is at least [`RATIO_MIN`] times `idle`'s.
+pub fn expect_ratio(ctx: &mut Ctx<'_>, what: &str, busy: &Summary, idle: &Summary) -> bool {
+    let ratio = busy.us() / idle.us().max(1.0);
+    ctx.expect(
+        ratio >= RATIO_MIN,
+        format!("{what}: CPU per wait at least {RATIO_MIN} x apart"),
+        format!("{ratio:.1} x"),
+    )
+}
