@@ -1,7 +1,8 @@
 //! The per-socket busy-poll path: SO_BUSY_POLL makes a blocking recv() on a socket with a NAPI
-//! id spin for that many microseconds before sleeping (about that much CPU per empty recv with
-//! a timeout), a socket without it sleeps at once; SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET
-//! are accepted, read back, and leave the busy poll in place.
+//! id spin for that many microseconds before sleeping and again after the timeout (about twice
+//! that much CPU per empty recv with a timeout); a socket without it sleeps at once.
+//! SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET are accepted and leave the busy poll in place
+//! (SO_PREFER_BUSY_POLL reads back; the budget has no getsockopt: ENOPROTOOPT).
 
 use super::measure::Summary;
 use super::rig::{flows_on_queue, Flow};
@@ -77,7 +78,6 @@ pub(super) fn so_busy_poll(ctx: &mut Ctx<'_>) -> CaseResult {
         (busy, libc::SO_BUSY_POLL, "SO_BUSY_POLL", USECS as i32),
         (plain, libc::SO_BUSY_POLL, "SO_BUSY_POLL (untouched)", 0),
         (preferring, libc::SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL", 1),
-        (preferring, libc::SO_BUSY_POLL_BUDGET, "SO_BUSY_POLL_BUDGET", BUDGET),
     ] {
         let got = ctx.assert_ok(get_int(fd, opt), format!("getsockopt {name}"))?;
         ctx.expect(got == want, format!("{name} reads back {want}"), got);
@@ -92,9 +92,11 @@ pub(super) fn so_busy_poll(ctx: &mut Ctx<'_>) -> CaseResult {
     ctx.log(format!(
         "blocking recv, {TIMEOUT_MS} ms SO_RCVTIMEO: SO_BUSY_POLL {USECS} {b}; none {p}; with prefer + budget {BUDGET} {q}"
     ));
-    expect_busy(ctx, "a socket with SO_BUSY_POLL", &b, USECS);
+    // UDP's receive path (net/ipv4/udp.c __skb_recv_udp) busy polls before it sleeps and once
+    // more after the timeout ends the sleep: an empty recv spends about twice SO_BUSY_POLL.
+    expect_busy(ctx, "a socket with SO_BUSY_POLL (busy polls before and after sleeping)", &b, 2 * USECS);
     expect_sleeps(ctx, "a socket without SO_BUSY_POLL", &p, USECS);
-    expect_busy(ctx, "a socket with SO_BUSY_POLL, SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET", &q, USECS);
+    expect_busy(ctx, "a socket with SO_BUSY_POLL, SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET", &q, 2 * USECS);
     expect_ratio(ctx, "SO_BUSY_POLL vs none on the same NAPI", &b, &p);
     Ok(())
 }

@@ -1,13 +1,14 @@
 //! The margins every CPU-per-wait assertion uses, wide because guests run under TCG on a loaded
 //! host: a busy-polling waiter's median CPU per empty wait lies within [0.4, 2.5] × its busy-poll
-//! time; a sleeping waiter's stays under 0.1 × that time; and the two differ at least 5-fold.
+//! time; a sleeping waiter's stays under 0.25 × that time (a
+//! sleeping epoll_wait costs 0.15–0.5 ms of CPU under TCG); and the two differ at least 5-fold.
 
 use super::measure::Summary;
 use pollcheck_guest::Ctx;
 
 pub const BUSY_MIN: f64 = 0.4;
 pub const BUSY_MAX: f64 = 2.5;
-pub const SLEEP_MAX: f64 = 0.1;
+pub const SLEEP_MAX: f64 = 0.25;
 pub const RATIO_MIN: f64 = 5.0;
 
 /// EXPECT that `who` busy-polled for about `usecs` per empty wait.
