@@ -7,7 +7,7 @@
 
 use super::napi_tuning::tune;
 use super::require_epoll_params;
-use super::rig::{flows_on_queue, Flow};
+use super::rig::{flows_on_one_napi, Flow};
 use crate::net::fixture::{skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::sys::epoll::{add_in, wait};
@@ -73,8 +73,9 @@ fn median(mut v: Vec<usize>) -> usize {
 pub(super) fn budget_events(ctx: &mut Ctx<'_>) -> CaseResult {
     require_epoll_params(ctx)?;
     let topo = topology(ctx, None)?;
-    let flows = skip_absent(ctx, flows_on_queue(&topo, PORT, None, K), "find eight flows on one RX queue")?;
-    let (q, napi) = (flows[0].queue, flows[0].napi_id);
+    let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, K), "find eight flows on one NAPI")?;
+    let napi = flows[0].napi_id;
+    let q = ctx.setup(flows[0].queue.ok_or("no netdev queue-get"), "map the NAPI to its RX queue")?;
     ctx.log(format!("{K} flows on RX queue {q} (NAPI {napi})"));
     let irq_name = topo.b.rx_irq_name(q).unwrap_or_default();
     let irq = irq_named(&irq_name).ok().flatten();

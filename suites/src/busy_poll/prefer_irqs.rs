@@ -6,7 +6,7 @@
 
 use super::napi_tuning::tune;
 use super::require_epoll_params;
-use super::rig::{flows_on_queue, Flow};
+use super::rig::{flows_on_one_napi, Flow};
 use crate::net::fixture::{skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::sys::epoll::{add_in, wait};
@@ -63,8 +63,9 @@ fn irqs_per_packet(ep: &OwnedFd, f: &Flow, irq: u32, pause: Duration) -> Result<
 pub(super) fn prefer_irqs(ctx: &mut Ctx<'_>) -> CaseResult {
     require_epoll_params(ctx)?;
     let topo = topology(ctx, None)?;
-    let flows = skip_absent(ctx, flows_on_queue(&topo, PORT, None, 2), "find two flows on one RX queue")?;
-    let (q, napi) = (flows[0].queue, flows[0].napi_id);
+    let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
+    let napi = flows[0].napi_id;
+    let q = ctx.setup(flows[0].queue.ok_or("no netdev queue-get"), "map the NAPI to its RX queue")?;
     let name = topo.b.rx_irq_name(q).unwrap_or_default();
     let irq = ctx.setup(irq_named(&name), "read /proc/interrupts")?;
     let irq = ctx.setup(irq.ok_or(format!("no IRQ named {name}")), "find the RX queue's IRQ")?;

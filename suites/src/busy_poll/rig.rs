@@ -15,16 +15,22 @@ pub struct Flow {
     pub tx: UdpSocket,
     pub rx: UdpSocket,
     pub src_port: u16,
-    pub queue: u32,
+    /// The RX queue, when the kernel's netdev family can map the NAPI id to one (6.9+).
+    pub queue: Option<u32>,
     pub napi_id: u32,
 }
 
-/// `k` flows to `dst_port` on B that all arrive on RX queue `queue` (None: the queue the first
-/// probe lands on). Each probe is one datagram read back with its NAPI id.
-pub fn flows_on_queue(topo: &Topology, dst_port: u16, queue: Option<u32>, k: usize) -> Result<Vec<Flow>, NetError> {
-    let by_napi = rx_queue_by_napi(topo)?;
+/// `k` flows to `dst_port` on B that all arrive on one NAPI (one RX queue): the one the first
+/// probe lands on. Each probe is one datagram read back with its NAPI id. Kernels without the
+/// netdev family (before 6.9) still get flows; their queue is then unknown.
+pub fn flows_on_one_napi(topo: &Topology, dst_port: u16, k: usize) -> Result<Vec<Flow>, NetError> {
+    let by_napi = match rx_queue_by_napi(topo) {
+        Ok(m) => m,
+        Err(NetError::Absent(_)) => Default::default(),
+        Err(e) => return Err(e),
+    };
     let dst = SocketAddrV4::new(topo.b.addr, dst_port);
-    let mut want = queue;
+    let mut want = None;
     let mut out = Vec::new();
     let mut buf = [0u8; 16];
     for port in FIRST_PORT..FIRST_PORT + MAX_TRIES {
@@ -42,14 +48,16 @@ pub fn flows_on_queue(topo: &Topology, dst_port: u16, queue: Option<u32>, k: usi
             continue;
         }
         let napi_id = incoming_napi_id(&rx)?;
-        let Some(&q) = by_napi.get(&napi_id) else { continue };
-        if *want.get_or_insert(q) == q {
-            out.push(Flow { tx, rx, src_port: port, queue: q, napi_id });
+        if napi_id == 0 || (!by_napi.is_empty() && !by_napi.contains_key(&napi_id)) {
+            continue;
+        }
+        if *want.get_or_insert(napi_id) == napi_id {
+            out.push(Flow { tx, rx, src_port: port, queue: by_napi.get(&napi_id).copied(), napi_id });
         }
     }
     if out.len() < k {
         return Err(NetError::Unusable(format!(
-            "found {} of {k} flows to port {dst_port} on RX queue {want:?} in {MAX_TRIES} source ports",
+            "found {} of {k} flows to port {dst_port} on NAPI {want:?} in {MAX_TRIES} source ports",
             out.len()
         )));
     }

@@ -3,7 +3,7 @@
 //! in one process and in two processes; only the configured one spends CPU in empty waits.
 
 use super::measure::{interleaved, Summary, Waiter};
-use super::rig::{flows_on_queue, Flow};
+use super::rig::{flows_on_one_napi, Flow};
 use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
 use super::{require_epoll_params, ROUNDS, TIMEOUT_MS, USECS};
 use crate::net::fixture::{skip_absent, topology};
@@ -19,9 +19,9 @@ const PORT: u16 = 9100;
 fn two_flows(ctx: &mut Ctx<'_>) -> Result<(crate::netkit::Topology, Vec<Flow>), Stop> {
     require_epoll_params(ctx)?;
     let topo = topology(ctx, None)?;
-    let flows = skip_absent(ctx, flows_on_queue(&topo, PORT, None, 2), "find two flows on one RX queue")?;
+    let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
     ctx.log(format!(
-        "flows: source ports {} and {} both on RX queue {} (NAPI ids {} and {})",
+        "flows: source ports {} and {} both on RX queue {:?} (NAPI ids {} and {})",
         flows[0].src_port, flows[1].src_port, flows[0].queue, flows[0].napi_id, flows[1].napi_id
     ));
     ctx.assert(

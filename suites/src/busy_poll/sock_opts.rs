@@ -5,7 +5,7 @@
 //! (SO_PREFER_BUSY_POLL reads back; the budget has no getsockopt: ENOPROTOOPT).
 
 use super::measure::Summary;
-use super::rig::{flows_on_queue, Flow};
+use super::rig::{flows_on_one_napi, Flow};
 use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
 use super::{ROUNDS, TIMEOUT_MS, USECS};
 use crate::net::fixture::{skip_absent, topology};
@@ -63,8 +63,8 @@ fn round(f: &Flow) -> Result<Duration, String> {
 
 pub(super) fn so_busy_poll(ctx: &mut Ctx<'_>) -> CaseResult {
     let topo = topology(ctx, None)?;
-    let flows = skip_absent(ctx, flows_on_queue(&topo, PORT, None, 3), "find three flows on one RX queue")?;
-    ctx.log(format!("flows on RX queue {} (NAPI {})", flows[0].queue, flows[0].napi_id));
+    let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 3), "find three flows on one NAPI")?;
+    ctx.log(format!("flows on RX queue {:?} (NAPI {})", flows[0].queue, flows[0].napi_id));
     use std::os::fd::AsFd;
     let (busy, plain, preferring) = (flows[0].rx.as_fd(), flows[1].rx.as_fd(), flows[2].rx.as_fd());
     match set_int(busy, libc::SO_BUSY_POLL, USECS as i32) {

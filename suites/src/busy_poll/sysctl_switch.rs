@@ -3,7 +3,7 @@
 //! EPIOCSPARAMS does. The sysctl is restored when the case ends.
 
 use super::measure::{interleaved, Waiter};
-use super::rig::flows_on_queue;
+use super::rig::flows_on_one_napi;
 use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
 use super::{require_epoll_params, ROUNDS, TIMEOUT_MS, USECS};
 use crate::net::fixture::{skip_absent, topology};
@@ -28,9 +28,9 @@ pub(super) fn sysctl_switch(ctx: &mut Ctx<'_>) -> CaseResult {
         Err(e) => return Err(ctx.skip(format!("{SYSCTL} unreadable ({e}): CONFIG_NET_RX_BUSY_POLL off"))),
     };
     let topo = topology(ctx, None)?;
-    let flows = skip_absent(ctx, flows_on_queue(&topo, PORT, None, 2), "find two flows on one RX queue")?;
+    let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
     let (f0, f1) = (&flows[0], &flows[1]);
-    ctx.log(format!("{SYSCTL} was {original}; flows on RX queue {} (NAPI {})", f0.queue, f0.napi_id));
+    ctx.log(format!("{SYSCTL} was {original}; flows on RX queue {:?} (NAPI {})", f0.queue, f0.napi_id));
     let restore = original.clone();
     ctx.defer(move || {
         let _ = write_sysctl(&restore);
