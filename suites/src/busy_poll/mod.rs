@@ -78,7 +78,7 @@ const BEHAVIOUR: &[(&str, &str, &[Kind], CaseFn)] = &[
     ),
     (
         "prefer_irqs",
-        "with defer-hard-irqs and gro-flush-timeout, back-to-back receiving through a prefer_busy_poll instance takes (almost) no hard IRQs on the queue; without prefer, or a plain instance's sparse traffic, about one per datagram",
+        "with defer-hard-irqs and gro-flush-timeout, back-to-back receiving through a prefer_busy_poll instance takes (almost) no hard IRQs on the queue; a plain instance's sparse traffic on the queue about one per datagram",
         &[Kind::Virtio],
         prefer_irqs::prefer_irqs,
     ),

@@ -1,8 +1,11 @@
 //! prefer_busy_poll keeps the queue's hard IRQ masked (virtio, with defer-hard-irqs and
 //! gro-flush-timeout set on its NAPI): an instance receiving back to back with prefer_busy_poll
-//! takes its datagrams by busy polling with (almost) no interrupts on that queue; the same
-//! instance without prefer_busy_poll re-enables the interrupt at the end of each busy poll, and a
-//! plain instance with sparse traffic takes about one interrupt per datagram.
+//! takes its datagrams by busy polling with (almost) no interrupts on that queue (each busy poll
+//! ends by re-arming the deferral instead of re-enabling the interrupt), while a plain instance's
+//! sparse traffic on the same queue takes about one interrupt per datagram. The same instance
+//! without prefer_busy_poll is measured and logged, not judged: whether its interrupt comes back
+//! depends on a race between its busy poll and the deferral timer's softirq (0 to 0.7 per
+//! datagram seen on 7.2).
 
 use super::napi_tuning::tune;
 use super::require_epoll_params;
@@ -86,11 +89,6 @@ pub(super) fn prefer_irqs(ctx: &mut Ctx<'_>) -> CaseResult {
         with_prefer <= 0.1,
         "busy polling with prefer_busy_poll takes (almost) no IRQs: <= 0.1 per datagram",
         format!("{with_prefer:.2}"),
-    );
-    ctx.expect(
-        without >= 0.3,
-        "without prefer_busy_poll the interrupt comes back: >= 0.3 per datagram",
-        format!("{without:.2}"),
     );
     ctx.expect(
         sparse >= 0.5,
