@@ -1,5 +1,6 @@
 //! Thin, typed wrappers over the raw kernel interfaces the suites exercise.
 
+pub mod epoll;
 pub mod epoll_ctl;
 pub mod epoll_params;
 pub mod loopback;

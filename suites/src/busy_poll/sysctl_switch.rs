@@ -1,0 +1,54 @@
+//! The system-wide switch: net.core.busy_poll > 0 makes every epoll instance busy poll (a plain
+//! one too, for that many microseconds); back at 0 only an instance configured with
+//! EPIOCSPARAMS does. The sysctl is restored when the case ends.
+
+use super::measure::{interleaved, Waiter};
+use super::rig::flows_on_one_napi;
+use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
+use super::{require_epoll_params, ROUNDS, TIMEOUT_MS, USECS};
+use crate::net::fixture::{skip_absent, topology};
+use crate::sys::epoll_params::params;
+use pollcheck_guest::{CaseResult, Ctx};
+use std::fs;
+use std::os::fd::AsFd;
+
+const SYSCTL: &str = "/proc/sys/net/core/busy_poll";
+const PORT: u16 = 9200;
+/// The global busy-poll time, distinct from the configured instance's [`USECS`].
+const GLOBAL_USECS: u32 = 3000;
+
+fn write_sysctl(v: &str) -> Result<(), String> {
+    fs::write(SYSCTL, v).map_err(|e| format!("failed to write {v} to {SYSCTL}: {e}"))
+}
+
+pub(super) fn sysctl_switch(ctx: &mut Ctx<'_>) -> CaseResult {
+    require_epoll_params(ctx)?;
+    let original = match fs::read_to_string(SYSCTL) {
+        Ok(v) => v.trim().to_owned(),
+        Err(e) => return Err(ctx.skip(format!("{SYSCTL} unreadable ({e}): CONFIG_NET_RX_BUSY_POLL off"))),
+    };
+    let topo = topology(ctx, None)?;
+    let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
+    let (f0, f1) = (&flows[0], &flows[1]);
+    ctx.log(format!("{SYSCTL} was {original}; flows on RX queue {:?} (NAPI {})", f0.queue, f0.napi_id));
+    let restore = original.clone();
+    ctx.defer(move || {
+        let _ = write_sysctl(&restore);
+    });
+    let busy = ctx.setup(Waiter::new(f0.tx.as_fd(), f0.rx.as_fd(), Some(params(USECS, 0, 0, 0))), "busy instance")?;
+    let plain = ctx.setup(Waiter::new(f1.tx.as_fd(), f1.rx.as_fd(), None), "plain instance")?;
+
+    ctx.setup(write_sysctl(&GLOBAL_USECS.to_string()), "turn the global switch on")?;
+    let on = ctx.setup(interleaved(&[&busy, &plain], ROUNDS, TIMEOUT_MS), "measure with the switch on")?;
+    ctx.setup(write_sysctl("0"), "turn the global switch off")?;
+    let off = ctx.setup(interleaved(&[&busy, &plain], ROUNDS, TIMEOUT_MS), "measure with the switch off")?;
+    ctx.log(format!("net.core.busy_poll={GLOBAL_USECS}: configured ({USECS} us) {}; plain {}", on[0], on[1]));
+    ctx.log(format!("net.core.busy_poll=0: configured {}; plain {}", off[0], off[1]));
+
+    expect_busy(ctx, "with net.core.busy_poll on, the plain instance (global time)", &on[1], GLOBAL_USECS);
+    expect_busy(ctx, "with net.core.busy_poll on, the configured instance (its own time)", &on[0], USECS);
+    expect_sleeps(ctx, "with net.core.busy_poll 0, the plain instance", &off[1], USECS);
+    expect_busy(ctx, "with net.core.busy_poll 0, the configured instance", &off[0], USECS);
+    expect_ratio(ctx, "the plain instance, switch on vs off", &on[1], &off[1]);
+    Ok(())
+}
