@@ -57,6 +57,17 @@ impl Rig {
             Support::Broken(why) => ctx.setup(Err::<(), String>(why), "probe EPIOCGPARAMS on a fresh epoll fd")?,
         }
         let topo = topology(ctx, None)?;
+        // The probe: napi-get's answer has irq-suspend-timeout only on kernels with IRQ
+        // suspension (6.13+); asked before steering, which older kernels may not support.
+        let ifindex = topo.b.ifindex;
+        let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
+        if !napis.iter().any(|n| n.irq_suspend_timeout.is_some()) {
+            return Err(ctx.skip(format!(
+                "napi-get reports no irq-suspend-timeout for any of {}'s {} NAPIs: this kernel has no IRQ suspension (6.13+)",
+                topo.b.ifname,
+                napis.len()
+            )));
+        }
         let flows = skip_absent(
             ctx,
             find_flows(&topo, PORT, QUEUE + 1).and_then(|f| f.complete(QUEUE + 1)),
