@@ -10,6 +10,7 @@
 
 mod app;
 mod end;
+mod end_timing;
 mod extension;
 mod off;
 mod params;
@@ -44,6 +45,11 @@ const CASES: &[(&str, &str, CaseFn)] = &[
         "end",
         "once epoll_wait finds nothing and sleeps, a datagram raises the queue's IRQ and wakes the application long before irq-suspend-timeout",
         end::end,
+    ),
+    (
+        "end_timing",
+        "suspension ends at the epoll_wait that finds nothing: with defer-hard-irqs 1 the IRQ is re-armed one gro-flush-timeout later, so a datagram 1.5 timeouts after the application fell asleep raises it",
+        end_timing::end_timing,
     ),
     (
         "safety_timeout",

@@ -16,7 +16,7 @@ pub const EXTENSION_TIMEOUT_NS: u64 = 100_000_000;
 pub const EXTENSION_FACTOR: u32 = 20;
 /// irq-suspend-timeout (ns) where the case measures something that must be far shorter (end,
 /// close): the larger, the clearer a kernel that waits for the safety timer instead.
-pub const LONG_TIMEOUT_NS: u64 = 400_000_000;
+pub const LONG_TIMEOUT_NS: u64 = 1_000_000_000;
 
 /// One datagram every PACE from A.
 pub const PACE: Duration = Duration::from_millis(5);
