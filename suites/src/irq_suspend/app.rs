@@ -89,13 +89,16 @@ impl App {
         Ok(r)
     }
 
-    /// epoll_wait until it returns events (at most `tries` waits of `wait_for`): when it came back.
-    pub fn until_events(&self, tries: u32, wait_for: Duration) -> Result<Option<Instant>, Errno> {
+    /// epoll_wait until it returns events (at most `tries` waits of `wait_for`): when the
+    /// successful call began and when it came back. The kernel pushed the suspension deadline
+    /// somewhere in between; a guest stall only widens the bracket.
+    pub fn until_events(&self, tries: u32, wait_for: Duration) -> Result<Option<(Instant, Instant)>, Errno> {
         for _ in 0..tries {
+            let began = Instant::now();
             if self.wait(wait_for)? > 0 {
                 let at = Instant::now();
                 self.drain();
-                return Ok(Some(at));
+                return Ok(Some((began, at)));
             }
         }
         Ok(None)

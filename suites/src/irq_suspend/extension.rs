@@ -4,13 +4,16 @@
 
 use super::app::App;
 use super::params::{
-    dms, ms, DEFER_HARD_IRQS, EXTENSION_FACTOR, EXTENSION_TIMEOUT_NS, GRO_FLUSH_TIMEOUT_NS, PACE, TRIES, WARM_UP, WORK,
+    dms, ms, DEFER_HARD_IRQS, EXTENSION_FACTOR, EXTENSION_TIMEOUT_NS, GRO_FLUSH_TIMEOUT_NS, PACE, WARM_UP, WORK,
 };
 use super::rig::{Knobs, Rig};
 use super::traffic::Pacer;
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::time::{Duration, Instant};
 
+/// Windows tried before giving up on one without an application stall as long as the timeout
+/// (the long window meets more of the host's stalls than the short ones elsewhere).
+const TRIES: u32 = 5;
 /// IRQs the whole window may show (a guest stall at the wrong moment can let one through).
 const ALLOWED: u64 = 2;
 

@@ -38,7 +38,7 @@ const CASES: &[(&str, &str, CaseFn)] = &[
     ),
     (
         "extension",
-        "traffic sustained for 20 x irq-suspend-timeout keeps the queue's IRQ suspended in every timeout-long slice",
+        "traffic sustained for 16 x irq-suspend-timeout keeps the queue's IRQ suspended in every timeout-long slice",
         extension::extension,
     ),
     (

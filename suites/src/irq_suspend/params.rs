@@ -12,8 +12,8 @@ pub const GRO_FLUSH_TIMEOUT_NS: u64 = 500_000;
 /// irq-suspend-timeout (ns) of the start, off and safety cases: well above WORK.
 pub const IRQ_SUSPEND_TIMEOUT_NS: u64 = 200_000_000;
 /// irq-suspend-timeout (ns) of the extension case: traffic lasts EXTENSION_FACTOR times this.
-pub const EXTENSION_TIMEOUT_NS: u64 = 100_000_000;
-pub const EXTENSION_FACTOR: u32 = 20;
+pub const EXTENSION_TIMEOUT_NS: u64 = 250_000_000;
+pub const EXTENSION_FACTOR: u32 = 16;
 /// irq-suspend-timeout (ns) where the case measures something that must be far shorter (end,
 /// close): the larger, the clearer a kernel that waits for the safety timer instead.
 pub const LONG_TIMEOUT_NS: u64 = 1_000_000_000;
