@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 /// Windows tried before giving up on one without an application stall as long as the timeout
 /// (the long window meets more of the host's stalls than the short ones elsewhere).
 const TRIES: u32 = 5;
-/// IRQs the whole window may show (a guest stall at the wrong moment can let one through).
-const ALLOWED: u64 = 2;
+/// IRQs the window may show, per datagram received: plain deferral raises about one per
+/// datagram here (see `off`); an epoll_wait whose busy poll finds nothing because the loaded
+/// host delivered late legitimately ends suspension for a moment, so a little is tolerated.
+const ALLOWED_PER_DATAGRAM: f64 = 0.1;
 
 const KNOBS: Knobs = Knobs {
     defer_hard_irqs: DEFER_HARD_IRQS,
@@ -58,18 +60,19 @@ pub(super) fn extension(ctx: &mut Ctx<'_>) -> CaseResult {
         "setup: the application returned to epoll_wait well within irq-suspend-timeout",
         format!("longest gap {:.1} ms", dms(s.max_gap)),
     )?;
+    let allowed = ((s.received as f64 * ALLOWED_PER_DATAGRAM) as u64).max(2);
     let total: u64 = s.irqs.iter().sum();
     ctx.expect(
-        total <= ALLOWED,
+        total <= allowed,
         format!(
-            "the queue's IRQ stays suspended for {EXTENSION_FACTOR} x irq-suspend-timeout of sustained traffic (at most {ALLOWED} IRQs)"
+            "the queue's IRQ stays suspended for {EXTENSION_FACTOR} x irq-suspend-timeout of sustained traffic (at most {allowed} IRQs = a tenth of the datagrams)"
         ),
         format!("{total} IRQs, per slice {:?}", s.irqs),
     );
     let late: u64 = s.irqs.iter().skip(1).sum();
     ctx.expect(
-        late <= ALLOWED,
-        "no IRQs once the first timeout has passed (the deadline really moved)",
+        late <= allowed,
+        format!("no more than {allowed} IRQs once the first timeout has passed (the deadline really moved)"),
         format!("{late} IRQs after the first slice"),
     );
     Ok(())
