@@ -3,6 +3,7 @@
 
 pub mod busy_poll;
 pub mod exclusive;
+pub mod irq_suspend;
 pub mod net;
 pub mod netbench;
 pub mod netkit;
@@ -16,6 +17,7 @@ pub fn cases() -> Vec<Case> {
     let mut all = busy_poll::cases();
     all.extend(net::cases());
     all.extend(exclusive::cases());
+    all.extend(irq_suspend::cases());
     all
 }
 
