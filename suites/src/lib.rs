@@ -2,6 +2,7 @@
 //! host which features the booted kernel has.
 
 pub mod busy_poll;
+pub mod napi_threaded;
 pub mod net;
 pub mod netbench;
 pub mod netkit;
@@ -14,6 +15,7 @@ use pollcheck_guest::{Case, Probe};
 pub fn cases() -> Vec<Case> {
     let mut all = busy_poll::cases();
     all.extend(net::cases());
+    all.extend(napi_threaded::cases());
     all
 }
 
