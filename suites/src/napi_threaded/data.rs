@@ -58,14 +58,18 @@ pub(super) fn data_intact(ctx: &mut Ctx<'_>) -> CaseResult {
         let t1 = Instant::now();
         let udp = datagrams(&topo);
         let udp_ms = t1.elapsed().as_millis();
-        match &tcp {
-            Ok(r) => ctx.log(format!(
-                "{m:?}: TCP {} of {STREAM_BYTES} bytes in {tcp_ms} ms, {} differing (first at {:?})",
-                r.bytes, r.differing, r.first_bad
-            )),
-            Err(e) => ctx.log(format!("{m:?}: TCP stream broke after {tcp_ms} ms: {e}")),
+        let tcp = ctx.setup(tcp, "set up the TCP connection")?;
+        ctx.log(format!(
+            "{m:?}: TCP {} of {STREAM_BYTES} bytes in {tcp_ms} ms, {} differing (first at {:?}){}",
+            tcp.bytes,
+            tcp.differing,
+            tcp.first_bad,
+            tcp.error.as_ref().map(|e| format!("; stopped: {e}")).unwrap_or_default()
+        ));
+        let ok_tcp = tcp.error.is_none() && tcp.bytes == STREAM_BYTES && tcp.differing == 0;
+        if !ok_tcp {
+            log_counters(ctx, &topo);
         }
-        let ok_tcp = matches!(&tcp, Ok(r) if r.bytes == STREAM_BYTES && r.differing == 0);
         ctx.expect(
             ok_tcp,
             format!("{m:?}: the 1 MiB TCP stream arrives complete and byte-identical"),
@@ -91,12 +95,29 @@ pub(super) fn data_intact(ctx: &mut Ctx<'_>) -> CaseResult {
     Ok(())
 }
 
+/// Both namespaces' device counters and TCP retransmissions, for a stalled or damaged transfer.
+fn log_counters(ctx: &mut Ctx<'_>, topo: &Topology) {
+    for (side, e) in [("A", &topo.a), ("B", &topo.b)] {
+        let ifname = e.ifname.clone();
+        let seen = e.ns.run(move || {
+            let dev = std::fs::read_to_string("/proc/thread-self/net/dev").unwrap_or_default();
+            let line = dev.lines().find(|l| l.trim_start().starts_with(&format!("{ifname}:"))).unwrap_or("").to_owned();
+            let snmp = std::fs::read_to_string("/proc/thread-self/net/snmp").unwrap_or_default();
+            let tcp: Vec<&str> = snmp.lines().filter(|l| l.starts_with("Tcp:")).collect();
+            format!("{} | {}", line.split_whitespace().collect::<Vec<_>>().join(" "), tcp.join(" / "))
+        });
+        ctx.log(format!("{side} counters: {}", seen.unwrap_or_else(|e| e.to_string())));
+    }
+}
+
 /// What the receiving end of the TCP stream saw.
 #[derive(Debug)]
 struct StreamReport {
     bytes: usize,
     differing: usize,
     first_bad: Option<usize>,
+    /// Why the transfer stopped early.
+    error: Option<String>,
 }
 
 /// A → B: `STREAM_BYTES` of the stream seeded with `seed`, compared as it arrives.
@@ -127,12 +148,15 @@ fn tcp_stream(topo: &Topology, seed: u64) -> Result<StreamReport, NetError> {
         let mut expected = vec![0u8; STREAM_BYTES];
         Stream::new(seed).fill(&mut expected);
         let mut buf = vec![0u8; 16 * 1024];
-        let mut report = StreamReport { bytes: 0, differing: 0, first_bad: None };
-        let read = loop {
+        let mut report = StreamReport { bytes: 0, differing: 0, first_bad: None, error: None };
+        loop {
             let n = match server.read(&mut buf) {
-                Ok(0) => break Ok(()),
+                Ok(0) => break,
                 Ok(n) => n,
-                Err(e) => break Err(NetError::io("read the stream")(e)),
+                Err(e) => {
+                    report.error = Some(format!("read failed after {} bytes: {e}", report.bytes));
+                    break;
+                }
             };
             for (i, b) in buf[..n].iter().enumerate() {
                 let at = report.bytes + i;
@@ -142,9 +166,13 @@ fn tcp_stream(topo: &Topology, seed: u64) -> Result<StreamReport, NetError> {
                 }
             }
             report.bytes += n;
-        };
+        }
         let wrote = writer.join().unwrap_or_else(|_| Err(NetError::Unusable("the writer thread panicked".into())));
-        read.and(wrote).map(|()| report)
+        if let Err(e) = wrote {
+            let was = report.error.take().map(|r| format!("; {r}")).unwrap_or_default();
+            report.error = Some(format!("writer: {e}{was}"));
+        }
+        Ok(report)
     })
 }
 
