@@ -27,9 +27,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) fn data_intact(ctx: &mut Ctx<'_>) -> CaseResult {
     let topo = topology(ctx, Some(1))?;
-    let id = mode::rx_napi(ctx, &topo, 0)?;
-    let napi = get(ctx, &topo, id)?;
-    mode::require_per_napi(ctx, &napi)?;
+    let id = mode::target(ctx, &topo)?;
     let _restore = mode::reset(ctx, &topo)?;
     let pinned = kthread::online_cpus() >= 2 && kthread::pin(0, 0).is_ok();
     let mut covered = Vec::new();

@@ -14,9 +14,7 @@ const EXIT_LIMIT: Duration = Duration::from_secs(3);
 
 pub(super) fn kthread(ctx: &mut Ctx<'_>) -> CaseResult {
     let topo = topology(ctx, None)?;
-    let id = mode::rx_napi(ctx, &topo, 0)?;
-    let napi = get(ctx, &topo, id)?;
-    mode::require_per_napi(ctx, &napi)?;
+    let id = mode::target(ctx, &topo)?;
     let _restore = mode::reset(ctx, &topo)?;
     set(ctx, &topo, id, Threaded::Enabled)?;
     let got = get(ctx, &topo, id)?;

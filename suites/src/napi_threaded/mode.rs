@@ -40,6 +40,15 @@ pub fn rx_napi(ctx: &mut Ctx<'_>, topo: &Topology, queue: u32) -> Result<u32, St
     ctx.setup(id.ok_or(format!("queue-get names no NAPI for RX queue {queue} of {}", topo.b.ifname)), "find the NAPI")
 }
 
+/// The NAPI of B's RX queue 0, once napi-get shows B's NAPIs have the per-NAPI `threaded`
+/// attribute (checked first: kernels without it may not link queues to NAPIs either).
+pub fn target(ctx: &mut Ctx<'_>, topo: &Topology) -> Result<u32, Stop> {
+    let all = napis(ctx, topo)?;
+    let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
+    require_per_napi(ctx, &first)?;
+    rx_napi(ctx, topo, 0)
+}
+
 /// Skip unless napi-get reports the per-NAPI `threaded` attribute (6.17+).
 pub fn require_per_napi(ctx: &mut Ctx<'_>, napi: &Napi) -> Result<(), Stop> {
     if napi.threaded.is_some() {

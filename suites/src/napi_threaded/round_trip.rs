@@ -34,9 +34,7 @@ pub(super) fn round_trip(ctx: &mut Ctx<'_>) -> CaseResult {
 /// disabled drops it; busy-poll again starts a new one. Skips where busy-poll mode is absent.
 pub(super) fn busy_poll_round_trip(ctx: &mut Ctx<'_>) -> CaseResult {
     let topo = topology(ctx, None)?;
-    let id = mode::rx_napi(ctx, &topo, 0)?;
-    let napi = get(ctx, &topo, id)?;
-    mode::require_per_napi(ctx, &napi)?;
+    let id = mode::target(ctx, &topo)?;
     let _restore = mode::reset(ctx, &topo)?;
     mode::require_busy_poll(ctx, &topo, id)?;
     let got = get(ctx, &topo, id)?;

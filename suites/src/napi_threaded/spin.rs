@@ -44,15 +44,13 @@ struct Rig {
 
 impl Rig {
     fn up(ctx: &mut Ctx<'_>) -> Result<Self, Stop> {
+        let topo = topology(ctx, Some(1))?;
+        let id = mode::target(ctx, &topo)?;
         let cpus = kthread::online_cpus();
         if cpus < 2 {
             return Err(ctx
                 .skip(format!("a spinning kthread needs a CPU of its own: the guest has {cpus} (run with --cpus 2)")));
         }
-        let topo = topology(ctx, Some(1))?;
-        let id = mode::rx_napi(ctx, &topo, 0)?;
-        let napi = get(ctx, &topo, id)?;
-        mode::require_per_napi(ctx, &napi)?;
         let irq = match topo.b.rx_irq_name(0) {
             None => None,
             Some(name) => {
