@@ -4,6 +4,7 @@
 pub mod busy_poll;
 pub mod exclusive;
 pub mod irq_suspend;
+pub mod napi_threaded;
 pub mod net;
 pub mod netbench;
 pub mod netkit;
@@ -18,6 +19,7 @@ pub fn cases() -> Vec<Case> {
     all.extend(net::cases());
     all.extend(exclusive::cases());
     all.extend(irq_suspend::cases());
+    all.extend(napi_threaded::cases());
     all
 }
 

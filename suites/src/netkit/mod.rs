@@ -12,6 +12,7 @@ pub mod netdev;
 pub mod netdevsim;
 pub mod netns;
 pub mod nlerr;
+pub mod nssysfs;
 pub mod rtnl;
 pub mod steer;
 pub mod topology;

@@ -1,0 +1,99 @@
+//! A NAPI's threaded mode, set and read over netlink in B's namespace; run-time detection of
+//! per-NAPI threaded (napi-get reports the attribute) and of busy-poll mode (napi-set accepts
+//! it); and a guard that puts every NAPI of B back to `disabled`, so that no kthread outlives the
+//! case (a busy-poll one would spin through the cases after it).
+
+use crate::net::fixture::in_ns;
+use crate::netkit::netdev::{Napi, NapiSettings, Netdev, QueueType, Threaded};
+use crate::netkit::{NetError, Topology};
+use nix::errno::Errno;
+use pollcheck_guest::{Ctx, Stop};
+
+/// napi-get of `id` in B's namespace.
+pub fn get(ctx: &mut Ctx<'_>, topo: &Topology, id: u32) -> Result<Napi, Stop> {
+    in_ns(ctx, &topo.b.ns, "napi-get", move || Netdev::open()?.napi_get(id))
+}
+
+/// napi-set threaded = `mode` on `id` in B's namespace, as the kernel answers it.
+pub fn try_set(topo: &Topology, id: u32, mode: Threaded) -> Result<(), NetError> {
+    let s = NapiSettings { threaded: Some(mode), ..Default::default() };
+    topo.b.ns.try_run(move || Netdev::open()?.napi_set(id, &s))
+}
+
+/// napi-set threaded = `mode`; a refusal stops the case as a failed setup.
+pub fn set(ctx: &mut Ctx<'_>, topo: &Topology, id: u32, mode: Threaded) -> Result<(), Stop> {
+    let res = try_set(topo, id, mode);
+    ctx.setup(res, &format!("napi-set threaded = {mode:?} on NAPI {id}"))
+}
+
+/// Every NAPI of B (napi-get dump), by id.
+pub fn napis(ctx: &mut Ctx<'_>, topo: &Topology) -> Result<Vec<Napi>, Stop> {
+    let ifindex = topo.b.ifindex;
+    in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))
+}
+
+/// The NAPI behind B's RX queue `queue` (queue-get).
+pub fn rx_napi(ctx: &mut Ctx<'_>, topo: &Topology, queue: u32) -> Result<u32, Stop> {
+    let ifindex = topo.b.ifindex;
+    let queues = in_ns(ctx, &topo.b.ns, "queue-get dump", move || Netdev::open()?.queues(ifindex))?;
+    let id = queues.iter().find(|q| q.kind == QueueType::Rx && q.id == queue).and_then(|q| q.napi_id);
+    ctx.setup(id.ok_or(format!("queue-get names no NAPI for RX queue {queue} of {}", topo.b.ifname)), "find the NAPI")
+}
+
+/// The NAPI of B's RX queue 0, once napi-get shows B's NAPIs have the per-NAPI `threaded`
+/// attribute (checked first: kernels without it may not link queues to NAPIs either).
+pub fn target(ctx: &mut Ctx<'_>, topo: &Topology) -> Result<u32, Stop> {
+    let all = napis(ctx, topo)?;
+    let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
+    require_per_napi(ctx, &first)?;
+    rx_napi(ctx, topo, 0)
+}
+
+/// Skip unless napi-get reports the per-NAPI `threaded` attribute (6.17+).
+pub fn require_per_napi(ctx: &mut Ctx<'_>, napi: &Napi) -> Result<(), Stop> {
+    if napi.threaded.is_some() {
+        return Ok(());
+    }
+    Err(ctx.skip(format!("per-NAPI threaded absent: napi-get of NAPI {} reports no `threaded` attribute", napi.id)))
+}
+
+/// Put `id` in busy-poll mode, or Skip with the kernel's answer when it refuses the value as
+/// unknown (a kernel with only disabled/enabled answers ERANGE from the attribute's policy).
+pub fn require_busy_poll(ctx: &mut Ctx<'_>, topo: &Topology, id: u32) -> Result<(), Stop> {
+    match try_set(topo, id, Threaded::BusyPoll) {
+        Ok(()) => Ok(()),
+        Err(e @ NetError::Kernel { errno: Errno::ERANGE | Errno::EINVAL, .. }) => {
+            Err(ctx.skip(format!("threaded busy-poll mode absent: {e}")))
+        }
+        Err(NetError::Absent(why)) => Err(ctx.skip(why)),
+        Err(e) => ctx.setup(Err(e), "napi-set threaded = busy-poll"),
+    }
+}
+
+/// Puts every NAPI of B that reports `threaded` back to `disabled` when dropped.
+#[derive(Debug)]
+pub struct Restore<'t> {
+    topo: &'t Topology,
+    ids: Vec<u32>,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        for &id in &self.ids {
+            let _ = try_set(self.topo, id, Threaded::Disabled);
+        }
+    }
+}
+
+/// Set every NAPI of B that reports `threaded` to `disabled` now (a case killed earlier may have
+/// left one threaded) and again when the returned guard drops.
+pub fn reset<'t>(ctx: &mut Ctx<'_>, topo: &'t Topology) -> Result<Restore<'t>, Stop> {
+    let all = napis(ctx, topo)?;
+    let ids: Vec<u32> = all.iter().filter(|n| n.threaded.is_some()).map(|n| n.id).collect();
+    for &id in &ids {
+        if all.iter().any(|n| n.id == id && n.threaded != Some(Threaded::Disabled)) {
+            set(ctx, topo, id, Threaded::Disabled)?;
+        }
+    }
+    Ok(Restore { topo, ids })
+}
