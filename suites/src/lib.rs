@@ -4,12 +4,15 @@
 pub mod busy_poll;
 pub mod selftest;
 pub mod sys;
+pub mod userpoll;
 
 use pollcheck_guest::{Case, Probe};
 
 /// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
-    busy_poll::cases()
+    let mut all = busy_poll::cases();
+    all.extend(userpoll::cases());
+    all
 }
 
 /// What the agent carries: the conformance cases plus the harness's own `selftest` cases (which
@@ -22,5 +25,5 @@ pub fn agent_cases() -> Vec<Case> {
 
 /// Run-time feature probes the agent announces in its Ready message.
 pub fn probes() -> Vec<Probe> {
-    vec![busy_poll::PROBE]
+    vec![busy_poll::PROBE, userpoll::PROBE]
 }
