@@ -19,6 +19,7 @@ const EVENTFDS: usize = 64;
 const SOCKETS: usize = 32;
 const THREADS: usize = 4;
 const PER_THREAD: usize = 25_000;
+const YIELD_EVERY: usize = 8;
 
 /// One watched source: the fd the consumer drains and the fd producers write to.
 struct Source {
@@ -124,6 +125,11 @@ fn concurrent_producers(ctx: &mut Ctx<'_>) -> CaseResult {
                     let i = target(t, k);
                     // SAFETY: the fds outlive the producers (joined before `sources` drops).
                     produce(unsafe { BorrowedFd::borrow_raw(fds[i]) }, i >= EVENTFDS)?;
+                    // On one vCPU, yield now and then so the consumer runs between producers'
+                    // writes (entries taken while others are being published), not only after.
+                    if k % YIELD_EVERY == YIELD_EVERY - 1 {
+                        std::thread::yield_now();
+                    }
                 }
                 Ok(())
             })
