@@ -35,8 +35,10 @@ fn socketpair() -> Result<(OwnedFd, OwnedFd), Errno> {
     })?;
     // SAFETY: two fresh fds from the kernel.
     let (a, b) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: plain fcntl on our fd.
-    Errno::result(unsafe { libc::fcntl(a.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) })?;
+    for fd in [&a, &b] {
+        // SAFETY: plain fcntl on our fd.
+        Errno::result(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) })?;
+    }
     Ok((a, b))
 }
 
@@ -45,12 +47,20 @@ fn target(t: usize, k: usize) -> usize {
     (t * 7919 + k * 31 + k / 97) % (EVENTFDS + SOCKETS)
 }
 
-fn produce(fd: BorrowedFd<'_>, socket: bool) -> Result<(), Errno> {
-    if socket {
+/// One event; a full socket (its consumer is behind) is retried until `deadline`, so a kernel
+/// that loses notifications makes the case fail instead of hanging the producers.
+fn produce(fd: BorrowedFd<'_>, socket: bool, deadline: Instant) -> Result<(), Errno> {
+    if !socket {
+        return userpoll::eventfd_add(fd, 1);
+    }
+    loop {
         // SAFETY: one readable byte.
-        Errno::result(unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) }).map(drop)
-    } else {
-        userpoll::eventfd_add(fd, 1)
+        match Errno::result(unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) }) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EAGAIN) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
+            Err(Errno::EAGAIN) => return Err(Errno::ETIMEDOUT),
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -117,6 +127,7 @@ fn concurrent_producers(ctx: &mut Ctx<'_>) -> CaseResult {
     let write_fds: Vec<RawFd> = sources.iter().map(|s| s.write.as_ref().unwrap_or(&s.read).as_raw_fd()).collect();
 
     let start = Instant::now();
+    let give_up = start + Duration::from_secs(40);
     let producers: Vec<_> = (0..THREADS)
         .map(|t| {
             let fds = write_fds.clone();
@@ -124,7 +135,7 @@ fn concurrent_producers(ctx: &mut Ctx<'_>) -> CaseResult {
                 for k in 0..PER_THREAD {
                     let i = target(t, k);
                     // SAFETY: the fds outlive the producers (joined before `sources` drops).
-                    produce(unsafe { BorrowedFd::borrow_raw(fds[i]) }, i >= EVENTFDS)?;
+                    produce(unsafe { BorrowedFd::borrow_raw(fds[i]) }, i >= EVENTFDS, give_up)?;
                     // On one vCPU, yield now and then so the consumer runs between producers'
                     // writes (entries taken while others are being published), not only after.
                     if k % YIELD_EVERY == YIELD_EVERY - 1 {
