@@ -2,6 +2,9 @@
 //! host which features the booted kernel has.
 
 pub mod busy_poll;
+pub mod net;
+pub mod netbench;
+pub mod netkit;
 pub mod selftest;
 pub mod sys;
 pub mod userpoll;
@@ -11,6 +14,7 @@ use pollcheck_guest::{Case, Probe};
 /// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
     let mut all = busy_poll::cases();
+    all.extend(net::cases());
     all.extend(userpoll::cases());
     all
 }
@@ -20,10 +24,11 @@ pub fn cases() -> Vec<Case> {
 pub fn agent_cases() -> Vec<Case> {
     let mut all = cases();
     all.extend(selftest::cases());
+    all.extend(netbench::cases());
     all
 }
 
 /// Run-time feature probes the agent announces in its Ready message.
 pub fn probes() -> Vec<Probe> {
-    vec![busy_poll::PROBE, userpoll::PROBE]
+    vec![busy_poll::PROBE, net::PROBE, userpoll::PROBE]
 }

@@ -24,6 +24,8 @@ pub enum HostError {
     Io { what: &'static str, path: PathBuf, source: std::io::Error },
     #[error("failed to write the reports: {0}")]
     Report(#[from] crate::report::ReportError),
+    #[error("failed to set up the test network: {0}")]
+    BadQueues(String),
     #[error("no case matches {filter:?}{hint}")]
     NoCaseMatches { filter: String, hint: String },
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod initramfs;
 pub mod libtest;
 pub mod matrix;
+pub mod net;
 pub mod plan;
 pub mod progress;
 pub mod qemu;

@@ -90,6 +90,7 @@ fn run_session(cases: &[CaseMeta]) -> Results {
     let progress = crate::progress::TermProgress::default();
     let kernel = pollcheck_images::resolve(&spec, modules.as_deref(), &cache, &progress).map_err(|e| e.to_string())?;
     let cfg = SessionConfig {
+        queues: None,
         kernel,
         accel,
         cpus: None,

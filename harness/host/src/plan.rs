@@ -3,8 +3,9 @@
 use pollcheck_images::KernelConfig;
 use pollcheck_proto::CaseMeta;
 
-/// Suites that run only when a filter names them (the harness's own misbehaving cases).
-pub const HIDDEN_SUITES: &[&str] = &["selftest"];
+/// Suites that run only when a filter names them: the harness's own misbehaving cases, and the
+/// measurements `pollcheck bench` runs.
+pub const HIDDEN_SUITES: &[&str] = &["selftest", "netbench"];
 
 /// Cases whose full name contains any of `filters` (all cases when there are none), or equals
 /// one of them when `exact`. Hidden suites need a filter that mentions them.

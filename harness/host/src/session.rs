@@ -3,6 +3,7 @@
 
 use crate::accel::{self, AccelChoice, AccelDecision};
 use crate::error::HostError;
+use crate::net::{self, NetPlan};
 use crate::report::model::{Accel, CaseRecord, KernelInfo, RunReport};
 use crate::report::{new_run_id, ArtifactDir};
 use crate::vm::{BootConfig, Guest};
@@ -22,6 +23,9 @@ pub struct SessionConfig {
     /// Guest CPUs; `None` picks [`default_cpus`].
     pub cpus: Option<u32>,
     pub memory_mb: u32,
+    /// Queue pairs per test-network NIC (see [`crate::net`]) when a case needs the network;
+    /// `None`: `$POLLCHECK_QUEUES`, else [`net::DEFAULT_QUEUES`].
+    pub queues: Option<u32>,
     /// Artifact runs go to `<root>/<run-id>/`.
     pub artifacts_root: PathBuf,
     /// Where per-host facts (the KVM verdict) are cached.
@@ -32,6 +36,7 @@ pub struct SessionConfig {
 #[derive(Debug)]
 pub enum SessionEvent<'a> {
     AccelChosen(&'a AccelDecision),
+    Network(&'a NetPlan),
     Booted { boot_time: Duration, features: &'a Features },
     CaseFinished(&'a CaseRecord),
 }
@@ -84,12 +89,18 @@ pub fn run(
         memory_mb: cfg.memory_mb,
         boot_timeout: Duration::from_secs(20),
         console_log: artifacts.path().join("console.log"),
+        network: None,
     };
     let decision = accel::decide(cfg.accel, &qemu, &cfg.cache_dir, || probe_kvm(&boot));
     on(SessionEvent::AccelChosen(&decision));
     boot.accel = decision.accel;
     boot.boot_timeout = boot_timeout(decision.accel);
     boot.cpus = cfg.cpus.unwrap_or_else(|| default_cpus(decision.accel, cases));
+    if cases.iter().any(|c| c.requires.network) {
+        let plan = NetPlan::new(net::validate_queues(cfg.queues.map_or_else(net::env_queues, Ok)?)?, net::probe_taps());
+        on(SessionEvent::Network(&plan));
+        boot.network = Some(plan);
+    }
 
     let mut records = Vec::with_capacity(cases.len());
     // Records carry their case's position: skips decided here come first, reports list by position.
@@ -146,6 +157,7 @@ pub fn run(
         run_id,
         kernel: KernelInfo { spec: cfg.kernel.spec.clone(), release },
         accel: decision.accel,
+        network: boot.network.as_ref().map(NetPlan::describe),
         started_unix,
         duration_ms: start.elapsed().as_millis() as u64,
         cases: records,

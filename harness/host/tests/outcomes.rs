@@ -34,6 +34,7 @@ fn each_misbehaviour_maps_to_its_outcome() {
     let spec = std::env::var("POLLCHECK_KERNEL").unwrap_or_else(|_| "default".into());
     let kernel = pollcheck_images::resolve(&spec, None, &cache, &pollcheck_images::NoProgress).expect("kernel");
     let cfg = SessionConfig {
+        queues: None,
         kernel,
         accel: AccelChoice::Auto,
         cpus: None,

@@ -67,6 +67,9 @@ pub struct Requires {
     pub modules: Vec<String>,
     /// Minimum number of guest CPUs.
     pub cpus: u32,
+    /// The case needs the guest's test network (two virtio-net NICs with N queue pairs each).
+    #[serde(default)]
+    pub network: bool,
 }
 
 /// Static description of a case, shared by the host (planning, listing) and the guest (running).

@@ -36,6 +36,7 @@ mod tests {
 
     fn report(outcomes: Vec<Outcome>) -> RunReport {
         RunReport {
+            network: None,
             run_id: "r".into(),
             kernel: KernelInfo { spec: "7.2".into(), release: "7.2.13".into() },
             accel: Accel::Tcg,

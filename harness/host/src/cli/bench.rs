@@ -14,6 +14,8 @@ pub enum BenchCommand {
     Boot(BootArgs),
     /// Cold, warm (ccache) and one-file incremental source builds of a kernel.
     Build(super::bench_build::BuildBenchArgs),
+    /// Test-network setup time and UDP request/response rate in the guest, repeated.
+    Net(super::bench_net::NetBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +35,7 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Boot(args) => bench_boot(args),
         BenchCommand::Build(args) => super::bench_build::bench_build(args),
+        BenchCommand::Net(args) => super::bench_net::bench_net(args),
     }
 }
 
@@ -44,6 +47,7 @@ fn bench_boot(args: BootArgs) -> anyhow::Result<ExitCode> {
     let kernel = pollcheck_images::resolve(&args.kernel, None, &cache, &pollcheck::progress::TermProgress::default())?;
     let dir = tempfile::tempdir()?;
     let cfg = SessionConfig {
+        queues: None,
         kernel,
         accel: args.accel,
         cpus: None,

@@ -63,6 +63,7 @@ fn select_cases(filters: &[String]) -> anyhow::Result<Vec<CaseMeta>> {
 
 fn run_cases(kernel: KernelImage, cases: &[CaseMeta], vm: &VmArgs, cache: &Cache) -> Result<RunReport, HostError> {
     let cfg = SessionConfig {
+        queues: None,
         kernel,
         accel: vm.accel,
         cpus: None,

@@ -38,6 +38,9 @@ pub struct RunArgs {
     cpus: Option<u32>,
     #[arg(long, default_value_t = 1024)]
     memory_mb: u32,
+    /// Queue pairs per test-network NIC (default: $POLLCHECK_QUEUES, else 4).
+    #[arg(long)]
+    queues: Option<u32>,
     /// Where run directories go (default: target/pollcheck in the workspace).
     #[arg(long)]
     artifacts: Option<PathBuf>,
@@ -70,12 +73,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         accel: args.accel,
         cpus: args.cpus,
         memory_mb: args.memory_mb,
+        queues: args.queues,
         artifacts_root: args.artifacts.unwrap_or_else(pollcheck::libtest::artifacts_root),
         cache_dir: cache.root().to_owned(),
     };
     let human = args.format == Format::Human;
     let result = session::run(&cfg, &selected, &mut |ev| match ev {
         SessionEvent::AccelChosen(d) => eprintln!("pollcheck: accelerator {} ({})", d.accel, d.reason),
+        SessionEvent::Network(plan) => eprintln!("pollcheck: network: {}", plan.describe()),
         SessionEvent::Booted { boot_time, features } => {
             eprintln!("pollcheck: booted {} in {:.1} s", features.kernel_release, boot_time.as_secs_f64())
         }

@@ -219,6 +219,7 @@ pub(crate) mod tests {
 
     pub(crate) fn runs() -> Vec<KernelRun> {
         let report = |spec: &str, release: &str, cases| RunReport {
+            network: None,
             run_id: format!("run-{spec}"),
             kernel: KernelInfo { spec: spec.into(), release: release.into() },
             accel: Accel::Tcg,

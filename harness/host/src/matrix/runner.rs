@@ -77,6 +77,7 @@ fn run_one(
 ) -> Result<crate::report::model::RunReport, String> {
     let kernel = kernel.as_ref().map_err(Clone::clone)?;
     let session_cfg = SessionConfig {
+        queues: None,
         kernel: kernel.clone(),
         accel: cfg.accel,
         cpus: None,

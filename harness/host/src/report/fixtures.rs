@@ -119,6 +119,7 @@ fn error() -> CaseRecord {
 /// A fixed run with one case of each outcome, in the order Pass, Fail, Skip, XFail, Timeout, Error.
 pub(crate) fn sample() -> RunReport {
     RunReport {
+        network: None,
         run_id: "20250301-101500-beef".to_owned(),
         kernel: KernelInfo { spec: "7.3".to_owned(), release: "7.3.0-pollcheck".to_owned() },
         accel: Accel::Tcg,

@@ -22,11 +22,15 @@ pub fn ktap(report: &RunReport) -> String {
 }
 
 fn header(report: &RunReport) -> Vec<String> {
-    vec![
+    let mut lines = vec![
         format!("# pollcheck run {}", fold(&report.run_id)),
         format!("# kernel: {} ({})", fold(&report.kernel.spec), fold(&report.kernel.release)),
         format!("# accel: {}", report.accel),
-    ]
+    ];
+    if let Some(net) = &report.network {
+        lines.push(format!("# network: {}", fold(net)));
+    }
+    lines
 }
 
 /// `ok`/`not ok`, the 1-based number, the case name and the directive if any.

@@ -50,6 +50,9 @@ pub struct RunReport {
     pub run_id: String,
     pub kernel: KernelInfo,
     pub accel: Accel,
+    /// The guest's test network, when the run had one (see `net::NetPlan::describe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
     /// Seconds since the Unix epoch when the run started.
     pub started_unix: u64,
     pub duration_ms: u64,

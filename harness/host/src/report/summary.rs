@@ -57,8 +57,9 @@ fn kind_color(kind: OutcomeKind) -> &'static str {
 
 fn header(report: &RunReport, paint: Paint) -> String {
     let title = paint.wrap(BOLD, &format!("pollcheck run {}", report.run_id));
+    let net = report.network.as_ref().map(|n| format!("\nnetwork: {n}")).unwrap_or_default();
     format!(
-        "{title}: kernel {} ({}), accel {}, {}",
+        "{title}: kernel {} ({}), accel {}, {}{net}",
         report.kernel.spec,
         report.kernel.release,
         report.accel,

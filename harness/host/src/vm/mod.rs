@@ -5,6 +5,7 @@ pub mod crash;
 mod link;
 
 use crate::cleanup;
+use crate::net::{self, NetPlan};
 use crate::qemu::{qemu_args, QemuProcess, VmSpec};
 use crate::report::model::Accel;
 use console::ConsoleTail;
@@ -38,12 +39,14 @@ pub struct BootConfig {
     pub boot_timeout: Duration,
     /// Where the console log is appended (one file for all VMs of a run).
     pub console_log: PathBuf,
+    /// The test network, when the run's cases need one.
+    pub network: Option<NetPlan>,
 }
 
 /// Why a boot did not reach the agent.
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
-    #[error("failed to start QEMU: {0}")]
+    #[error("{0}")]
     Spawn(String),
     #[error("KVM cannot run this guest (QEMU: {0})")]
     Kvm(String),
@@ -95,7 +98,7 @@ impl Guest {
             cpus: cfg.cpus,
             memory_mb: cfg.memory_mb,
             channel_socket: dir.path().join("chan.sock"),
-            extra_cmdline: Vec::new(),
+            extra_cmdline: cfg.network.iter().map(NetPlan::cmdline_word).collect(),
         };
         let stderr_path = dir.path().join("qemu.stderr");
         let log = std::fs::OpenOptions::new()
@@ -103,8 +106,12 @@ impl Guest {
             .append(true)
             .open(&cfg.console_log)
             .map_err(|e| BootError::Spawn(format!("failed to open {}: {e}", cfg.console_log.display())))?;
-        let qemu = QemuProcess::spawn(&cfg.qemu, &qemu_args(&spec), &stderr_path)
-            .map_err(|e| BootError::Spawn(e.to_string()))?;
+        let mut args = qemu_args(&spec);
+        if let Some(plan) = &cfg.network {
+            args.extend(net::nic_args(plan, dir.path()));
+        }
+        let (program, args) = net::launch_command(&cfg.qemu, &args, cfg.network.as_ref());
+        let qemu = QemuProcess::spawn(&program, &args, &stderr_path).map_err(|e| BootError::Spawn(e.to_string()))?;
         let (tx, events) = channel();
         let tail = Arc::new(ConsoleTail::default());
         {

@@ -1,0 +1,292 @@
+//! Two-NIC test topologies: NIC 0 in netns `pcA-<pid>` at 10.99.0.1, NIC 1 in `pcB-<pid>` at
+//! 10.99.0.2, one /24, static neighbour entries and IPv6 off so that nothing but the case's own
+//! traffic crosses the wire. `virtio`: the two virtio-net NICs the host attached (see the host's
+//! `net` module); `netdevsim`: two linked netdevsim ports.
+
+use super::netdevsim::Linked;
+use super::netns::NetNs;
+use super::{ethtool, rtnl, NetError};
+use std::fs;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The MAC addresses the host gives NIC 0 and NIC 1 (harness/host/src/net.rs).
+pub const VIRTIO_MACS: [&str; 2] = ["52:54:00:50:43:00", "52:54:00:50:43:01"];
+pub const ADDRS: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 99, 0, 1), Ipv4Addr::new(10, 99, 0, 2)];
+const PREFIX: u8 = 24;
+/// How long moved-back devices and carriers may take to appear.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Which devices the topology is made of (a case's variant name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Virtio,
+    Netdevsim,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Virtio, Kind::Netdevsim];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Virtio => "virtio",
+            Kind::Netdevsim => "netdevsim",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// One side of the topology.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub ns: NetNs,
+    pub ifname: String,
+    pub ifindex: u32,
+    pub addr: Ipv4Addr,
+    /// The virtio device behind the NIC (`virtio1`), whose IRQs are named `<dev>-input.<q>`.
+    pub virtio_dev: Option<String>,
+}
+
+impl Endpoint {
+    /// A UDP socket bound to `port` (0: any) on this side.
+    pub fn udp(&self, port: u16) -> Result<UdpSocket, NetError> {
+        let addr = SocketAddr::V4(SocketAddrV4::new(self.addr, port));
+        self.ns.try_run(|| UdpSocket::bind(addr).map_err(NetError::io(format!("bind a UDP socket to {addr}"))))
+    }
+
+    /// The name /proc/interrupts gives this NIC's RX queue `q` (virtio only).
+    pub fn rx_irq_name(&self, q: u32) -> Option<String> {
+        self.virtio_dev.as_ref().map(|d| format!("{d}-input.{q}"))
+    }
+}
+
+/// How the host connected the virtio NICs (kernel command line `pollcheck.net=<backend>,<queues>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostNet {
+    pub backend: String,
+    pub queues: u32,
+}
+
+impl HostNet {
+    pub fn from_cmdline(cmdline: &str) -> Option<Self> {
+        let v = cmdline.split_whitespace().find_map(|w| w.strip_prefix("pollcheck.net="))?;
+        let (backend, queues) = v.split_once(',')?;
+        Some(Self { backend: backend.to_owned(), queues: queues.parse().ok()? })
+    }
+
+    pub fn read() -> Option<Self> {
+        Self::from_cmdline(&fs::read_to_string("/proc/cmdline").ok()?)
+    }
+}
+
+/// A topology, torn down on drop (namespaces unbound, netdevsim devices deleted; the kernel
+/// moves physical NICs back to the initial namespace when their namespace dies).
+#[derive(Debug)]
+pub struct Topology {
+    pub kind: Kind,
+    /// Queue pairs per NIC that are active.
+    pub queues: u32,
+    /// One line saying what this topology is made of, for the case's log.
+    pub description: String,
+    pub a: Endpoint,
+    pub b: Endpoint,
+    // Dropped after the endpoints: devices go after their namespaces.
+    _nsim: Option<Linked>,
+}
+
+impl Topology {
+    /// Build the topology of `kind` with `queues` queue pairs (virtio: `None` uses all the host gave).
+    pub fn up(kind: Kind, queues: Option<u32>) -> Result<Self, NetError> {
+        sweep_stale();
+        let pid = std::process::id();
+        let nss = [NetNs::create(&format!("pcA-{pid}"))?, NetNs::create(&format!("pcB-{pid}"))?];
+        for ns in &nss {
+            ns.try_run(quiet_namespace)?;
+        }
+        match kind {
+            Kind::Virtio => Self::virtio(nss, queues),
+            Kind::Netdevsim => Self::netdevsim(nss, queues.unwrap_or(4)),
+        }
+    }
+
+    fn virtio(nss: [NetNs; 2], queues: Option<u32>) -> Result<Self, NetError> {
+        if !Path::new("/sys/bus/virtio/drivers/virtio_net").exists() {
+            return Err(NetError::Unusable(
+                "no virtio_net driver in this kernel (CONFIG_VIRTIO_NET off and no module): use a kernel with virtio-net".into(),
+            ));
+        }
+        let host = HostNet::read().ok_or_else(|| {
+            NetError::Unusable(
+                "the host attached no test network (pollcheck.net= missing): mark the case requires.network".into(),
+            )
+        })?;
+        let want = queues.unwrap_or(host.queues);
+        if want > host.queues {
+            return Err(NetError::Unusable(format!(
+                "the case wants {want} queue pairs, the host gave {}: run with --queues {want} or more",
+                host.queues
+            )));
+        }
+        let names = wait_for(|| VIRTIO_MACS.iter().map(|m| ifname_with_mac(m)).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| NetError::Unusable(format!("the virtio-net NICs {VIRTIO_MACS:?} did not appear")))?;
+        let mut ends = Vec::new();
+        for ((name, ns), addr) in names.into_iter().zip(nss).zip(ADDRS) {
+            ethtool::set_combined(&name, want)?;
+            let now = ethtool::get(&name)?;
+            if now.combined_count != want {
+                return Err(NetError::Unusable(format!(
+                    "{name} has {} combined channels after asking for {want} (max {})",
+                    now.combined_count, now.max_combined
+                )));
+            }
+            let virtio_dev = fs::read_link(format!("/sys/class/net/{name}/device"))
+                .ok()
+                .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()));
+            ends.push(place(name, ns, addr, virtio_dev)?);
+        }
+        let description = format!("virtio-net pair, {want} queue pairs each, host backend {}", host.backend);
+        Self::finish(Kind::Virtio, want, description, ends, None)
+    }
+
+    fn netdevsim(nss: [NetNs; 2], queues: u32) -> Result<Self, NetError> {
+        let devs = super::netdevsim::create_pair(queues)?;
+        let mut ends = Vec::new();
+        for ((name, ns), addr) in devs.ifnames.clone().into_iter().zip(nss).zip(ADDRS) {
+            ends.push(place(name, ns, addr, None)?);
+        }
+        devs.link(&ends[0], &ends[1])?;
+        let description = format!("netdevsim pair, {queues} queues each, linked");
+        Self::finish(Kind::Netdevsim, queues, description, ends, Some(devs))
+    }
+
+    fn finish(
+        kind: Kind,
+        queues: u32,
+        description: String,
+        ends: Vec<Endpoint>,
+        nsim: Option<Linked>,
+    ) -> Result<Self, NetError> {
+        let mut it = ends.into_iter();
+        let (Some(a), Some(b)) = (it.next(), it.next()) else {
+            return Err(NetError::Unusable("a topology needs two endpoints".into()));
+        };
+        for (me, peer) in [(&a, &b), (&b, &a)] {
+            let mac = mac_of(peer)?;
+            let (ifindex, addr) = (me.ifindex, peer.addr);
+            me.ns.try_run(|| rtnl::add_neighbour(ifindex, addr, mac))?;
+        }
+        for e in [&a, &b] {
+            let ifindex = e.ifindex;
+            e.ns.try_run(|| wait_carrier(ifindex))?;
+        }
+        Ok(Self { kind, queues, description, a, b, _nsim: nsim })
+    }
+}
+
+/// Move `name` into `ns`, bring it up there with `addr`.
+fn place(name: String, ns: NetNs, addr: Ipv4Addr, virtio_dev: Option<String>) -> Result<Endpoint, NetError> {
+    let link = rtnl::link(&name)?;
+    rtnl::move_to(link.ifindex, ns.fd())?;
+    let ifindex = ns.try_run(|| {
+        let l = rtnl::link(&name)?;
+        rtnl::set_up(l.ifindex)?;
+        rtnl::add_addr(l.ifindex, addr, PREFIX)?;
+        Ok(l.ifindex)
+    })?;
+    Ok(Endpoint { ns, ifname: name, ifindex, addr, virtio_dev })
+}
+
+/// In a fresh namespace: loopback up; IPv6 off for devices that arrive (no DAD, router or MLD
+/// chatter on the queues under test).
+fn quiet_namespace() -> Result<(), NetError> {
+    for key in ["all", "default"] {
+        let _ = fs::write(format!("/proc/sys/net/ipv6/conf/{key}/disable_ipv6"), "1");
+    }
+    let lo = rtnl::link("lo")?;
+    rtnl::set_up(lo.ifindex)
+}
+
+/// The endpoint's MAC, from rtnetlink in its namespace (sysfs shows the namespace it was mounted in).
+fn mac_of(e: &Endpoint) -> Result<[u8; 6], NetError> {
+    let name = e.ifname.clone();
+    let link = e.ns.try_run(move || rtnl::link(&name))?;
+    link.mac
+        .clone()
+        .try_into()
+        .map_err(|_| NetError::Unusable(format!("link {} has no 6-byte MAC ({:?})", e.ifname, link.mac)))
+}
+
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let v: Vec<u8> = s.split(':').map(|h| u8::from_str_radix(h, 16)).collect::<Result<_, _>>().ok()?;
+    v.try_into().ok()
+}
+
+/// The interface in this namespace whose MAC is `mac`.
+fn ifname_with_mac(mac: &str) -> Option<String> {
+    fs::read_dir("/sys/class/net").ok()?.flatten().find_map(|e| {
+        let addr = fs::read_to_string(e.path().join("address")).ok()?;
+        (addr.trim() == mac).then(|| e.file_name().to_string_lossy().into_owned())
+    })
+}
+
+fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let until = Instant::now() + SETTLE;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_carrier(ifindex: u32) -> Result<(), NetError> {
+    wait_for(|| rtnl::links().ok()?.into_iter().find(|l| l.ifindex == ifindex && l.carrier).map(|_| ()))
+        .ok_or_else(|| NetError::Unusable(format!("link {ifindex} has no carrier after {} s", SETTLE.as_secs())))
+}
+
+/// Unbind namespaces left by cases that were killed before their cleanup ran (their devices
+/// return to the initial namespace once the namespace dies).
+fn sweep_stale() {
+    let Ok(dir) = fs::read_dir("/run/netns") else { return };
+    for e in dir.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("pcA-").or_else(|| name.strip_prefix("pcB-")) else { continue };
+        if pid.parse::<u32>().is_ok_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = nix::mount::umount2(&e.path(), nix::mount::MntFlags::MNT_DETACH);
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_net_from_cmdline() {
+        let c = "console=ttyS0 pollcheck.net=tap,4 quiet";
+        assert_eq!(HostNet::from_cmdline(c), Some(HostNet { backend: "tap".into(), queues: 4 }));
+        assert_eq!(HostNet::from_cmdline("console=ttyS0"), None);
+        assert_eq!(HostNet::from_cmdline("pollcheck.net=tap,x"), None);
+    }
+
+    #[test]
+    fn macs_parse() {
+        assert_eq!(parse_mac("52:54:00:50:43:01"), Some([0x52, 0x54, 0, 0x50, 0x43, 1]));
+        assert_eq!(parse_mac("52:54:00"), None);
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_name(k.name()), Some(k));
+        }
+    }
+}
