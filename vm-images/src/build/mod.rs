@@ -62,6 +62,10 @@ pub struct BuildRequest {
 
 /// Builds (or finds in the cache) the kernel of `req`; `on_line` gets every line of output.
 pub fn build(req: &BuildRequest, cache_root: &Path, on_line: &mut dyn FnMut(&str)) -> Result<BuiltKernel, BuildError> {
+    // A finished build is found without waiting for another build's lock: entries appear by rename.
+    if let Some(k) = cached(req, cache_root) {
+        return Ok(k);
+    }
     let _lock = lock_builds(cache_root, on_line)?;
     let fragments = read_all(&req.fragments)?;
     let requested = fragment::merge(&parse_fragments(&req.fragments, &fragments)?);
@@ -104,6 +108,15 @@ pub fn build(req: &BuildRequest, cache_root: &Path, on_line: &mut dyn FnMut(&str
     let built = store::save(&entry, &obj, &log)?;
     let _ = std::fs::remove_file(&log);
     Ok(built)
+}
+
+/// The cached kernel of `req` when its source is extracted and its entry is complete, else None.
+fn cached(req: &BuildRequest, cache_root: &Path) -> Option<BuiltKernel> {
+    let src = source::extracted(&req.source, cache_root)?;
+    let fragments = read_all(&req.fragments).ok()?;
+    let patches = read_all(&req.patches).ok()?;
+    let key = key::cache_key(&src.id, &as_slices(&fragments), &as_slices(&patches));
+    store::load(&store::entry_dir(cache_root, &key))
 }
 
 /// `make tinyconfig`, merge the fragments, `make olddefconfig`.
