@@ -8,6 +8,7 @@ pub mod netkit;
 pub mod selftest;
 pub mod sys;
 pub mod userpoll;
+pub mod userpollbench;
 
 use pollcheck_guest::{Case, Probe};
 
@@ -25,6 +26,7 @@ pub fn agent_cases() -> Vec<Case> {
     let mut all = cases();
     all.extend(selftest::cases());
     all.extend(netbench::cases());
+    all.extend(userpollbench::cases());
     all
 }
 

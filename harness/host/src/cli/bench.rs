@@ -16,6 +16,8 @@ pub enum BenchCommand {
     Build(super::bench_build::BuildBenchArgs),
     /// Test-network setup time and UDP request/response rate in the guest, repeated.
     Net(super::bench_net::NetBenchArgs),
+    /// Events/s from an EPOLL_USERPOLL ring versus epoll_wait on the same workload, repeated.
+    Userpoll(super::bench_userpoll::UserpollBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +38,7 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Boot(args) => bench_boot(args),
         BenchCommand::Build(args) => super::bench_build::bench_build(args),
         BenchCommand::Net(args) => super::bench_net::bench_net(args),
+        BenchCommand::Userpoll(args) => super::bench_userpoll::bench_userpoll(args),
     }
 }
 

@@ -16,6 +16,7 @@ pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
 mod bench;
 mod bench_build;
 mod bench_net;
+mod bench_userpoll;
 mod bisect;
 mod kernels;
 mod list;
