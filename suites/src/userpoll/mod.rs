@@ -29,6 +29,10 @@
 //! or not (our patch keeps it by design); where the probe finds EPOLL_USERPOLL they also assert
 //! the inverted behaviour on a USERPOLL fd. Every other case Skips when the probe says absent.
 //!
+//! Under load: `stress_concurrent_producers` (threads writing eventfds and unix streams, 100,000
+//! events, none lost or duplicated) and `ring_traffic.virtio` (TCP streams over the test network,
+//! so publishes come from NAPI softirq context; every byte and end learnt from the ring alone).
+//!
 //! The ring-versus-epoll_wait measurement is not a conformance case: it is the hidden
 //! `userpollbench` suite, run by `pollcheck bench userpoll`.
 
@@ -38,6 +42,7 @@ mod ctl;
 mod events;
 mod memlock;
 mod stress;
+mod traffic;
 mod wait;
 
 use crate::sys::userpoll::{self, Ring, Support};
@@ -68,7 +73,21 @@ pub fn cases() -> Vec<Case> {
         .iter()
         .flat_map(|set| set.iter())
         .map(|&(name, summary, timeout_ms, run)| case(name, summary, timeout_ms, run))
+        .chain(std::iter::once(traffic_case()))
         .collect()
+}
+
+/// The one case with a test network: TCP traffic from netns A to B over virtio-net.
+fn traffic_case() -> Case {
+    let mut meta = crate::net::meta(
+        SUITE,
+        "ring_traffic",
+        "4 TCP streams from A to B over the test network: every byte and every end is learnt from the ring alone",
+        crate::netkit::Kind::Virtio,
+    );
+    meta.requires.kconfig.extend(KCONFIG.iter().map(|s| (*s).to_owned()));
+    meta.timeout_ms = 90_000;
+    Case { meta, run: traffic::ring_traffic }
 }
 
 fn case(name: &str, summary: &str, timeout_ms: u64, run: CaseFn) -> Case {
