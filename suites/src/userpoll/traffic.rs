@@ -64,7 +64,7 @@ pub(super) fn ring_traffic(ctx: &mut Ctx<'_>) -> CaseResult {
     }
     let start = Instant::now();
     let writers: Vec<_> = senders.into_iter().map(|s| std::thread::spawn(move || send(s))).collect();
-    let (seen, tally) = consume(&ring, &ep, &mut receivers, start + Duration::from_secs(60));
+    let (mut seen, tally) = consume(&ring, &ep, &mut receivers, start + Duration::from_secs(60));
     let elapsed = start.elapsed();
     let mut send_err = Vec::new();
     for (i, w) in writers.into_iter().enumerate() {
@@ -74,7 +74,20 @@ pub(super) fn ring_traffic(ctx: &mut Ctx<'_>) -> CaseResult {
             Err(_) => send_err.push(format!("stream {i}: the sender panicked")),
         }
     }
+    // Closing the senders may make new edges (the peer's close) after the consumer stopped:
+    // entries for them are legitimate but must still carry events and announce no new bytes.
+    std::thread::sleep(Duration::from_millis(100));
+    let mut late = Vec::new();
+    ring.consume(&mut late);
+    let before: Vec<usize> = seen.iter().map(|s| s.bytes).collect();
+    let mut buf = vec![0u8; 4096];
+    for e in &late {
+        if let Some(i) = usize::try_from(e.data).ok().filter(|&i| i < receivers.len()) {
+            drain(&mut receivers[i], &mut seen[i], &mut buf);
+        }
+    }
     let total: usize = seen.iter().map(|s| s.bytes).sum();
+    ctx.log(format!("after the senders closed: {late:?}"));
     ctx.log(format!(
         "{total} bytes on {STREAMS} streams in {elapsed:?} ({}); {tally:?}; per stream {seen:?}",
         topo.description
@@ -99,7 +112,13 @@ pub(super) fn ring_traffic(ctx: &mut Ctx<'_>) -> CaseResult {
         format!("every stream's {BYTES_PER_STREAM} bytes and its end were learnt from the ring alone"),
         format!("(stream, seen): {short:?}"),
     )?;
-    ctx.assert_eq(ring.pending(), 0, "the ring is empty at the end")
+    ctx.expect(
+        late.iter().all(|e| e.events != 0 && e.events != EPOLLREMOVED && (e.data as usize) < STREAMS),
+        "entries after the senders closed carry events of known streams",
+        format!("{late:?}"),
+    );
+    let after: Vec<usize> = seen.iter().map(|s| s.bytes).collect();
+    ctx.assert_eq(after, before, "no bytes after every stream had ended")
 }
 
 /// The byte at `offset` of every stream.
