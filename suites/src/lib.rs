@@ -10,6 +10,8 @@ pub mod netbench;
 pub mod netkit;
 pub mod selftest;
 pub mod sys;
+pub mod userpoll;
+pub mod userpollbench;
 
 use pollcheck_guest::{Case, Probe};
 
@@ -20,6 +22,7 @@ pub fn cases() -> Vec<Case> {
     all.extend(exclusive::cases());
     all.extend(irq_suspend::cases());
     all.extend(napi_threaded::cases());
+    all.extend(userpoll::cases());
     all
 }
 
@@ -29,12 +32,13 @@ pub fn agent_cases() -> Vec<Case> {
     let mut all = cases();
     all.extend(selftest::cases());
     all.extend(netbench::cases());
+    all.extend(userpollbench::cases());
     all
 }
 
 /// Run-time feature probes the agent announces in its Ready message.
 pub fn probes() -> Vec<Probe> {
-    let mut all = vec![busy_poll::PROBE, net::PROBE];
+    let mut all = vec![busy_poll::PROBE, net::PROBE, userpoll::PROBE];
     all.extend_from_slice(exclusive::PROBES);
     all
 }

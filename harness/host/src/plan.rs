@@ -5,7 +5,7 @@ use pollcheck_proto::CaseMeta;
 
 /// Suites that run only when a filter names them: the harness's own misbehaving cases, and the
 /// measurements `pollcheck bench` runs.
-pub const HIDDEN_SUITES: &[&str] = &["selftest", "netbench"];
+pub const HIDDEN_SUITES: &[&str] = &["selftest", "netbench", "userpollbench"];
 
 /// Cases whose full name contains any of `filters` (all cases when there are none), or equals
 /// one of them when `exact`. Hidden suites need a filter that mentions them.

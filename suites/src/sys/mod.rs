@@ -5,4 +5,5 @@ pub mod epoll_ctl;
 pub mod epoll_params;
 pub mod loopback;
 pub mod task_state;
+pub mod userpoll;
 pub mod wakeup_policy;

@@ -62,8 +62,8 @@ pub struct BuildRequest {
 
 /// Builds (or finds in the cache) the kernel of `req`; `on_line` gets every line of output.
 pub fn build(req: &BuildRequest, cache_root: &Path, on_line: &mut dyn FnMut(&str)) -> Result<BuiltKernel, BuildError> {
-    // A finished build is found without waiting for someone else's: entries appear by rename.
-    if let Some(k) = cached(req, cache_root)? {
+    // A finished build is found without waiting for another build's lock: entries appear by rename.
+    if let Some(k) = cached(req, cache_root) {
         return Ok(k);
     }
     let _lock = lock_builds(cache_root, on_line)?;
@@ -110,15 +110,13 @@ pub fn build(req: &BuildRequest, cache_root: &Path, on_line: &mut dyn FnMut(&str
     Ok(built)
 }
 
-/// The cached build of `req` when its source is already unpacked and immutable; never fetches.
-fn cached(req: &BuildRequest, cache_root: &Path) -> Result<Option<BuiltKernel>, BuildError> {
-    let Some(src) = source::unpacked(&req.source, cache_root) else {
-        return Ok(None);
-    };
-    let fragments = read_all(&req.fragments)?;
-    let patches = read_all(&req.patches)?;
+/// The cached kernel of `req` when its source is extracted and its entry is complete, else None.
+fn cached(req: &BuildRequest, cache_root: &Path) -> Option<BuiltKernel> {
+    let src = source::extracted(&req.source, cache_root)?;
+    let fragments = read_all(&req.fragments).ok()?;
+    let patches = read_all(&req.patches).ok()?;
     let key = key::cache_key(&src.id, &as_slices(&fragments), &as_slices(&patches));
-    Ok(store::load(&store::entry_dir(cache_root, &key)))
+    store::load(&store::entry_dir(cache_root, &key))
 }
 
 /// `make tinyconfig`, merge the fragments, `make olddefconfig`.
@@ -161,4 +159,60 @@ fn parse_fragments(paths: &[PathBuf], contents: &[Vec<u8>]) -> Result<Vec<Vec<Se
 
 fn as_slices(v: &[Vec<u8>]) -> Vec<&[u8]> {
     v.iter().map(Vec::as_slice).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cache root holding an extracted linux-source-7.2 (marker written last, as fetch does).
+    fn cache_with_source(extracted: bool) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tree = dir.path().join("src/linux-source-7.2");
+        std::fs::create_dir_all(&tree).expect("mkdir");
+        std::fs::write(tree.join("Makefile"), "VERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 13\n").expect("w");
+        std::fs::write(tree.join("Kconfig"), "").expect("w");
+        if extracted {
+            std::fs::write(dir.path().join("src/linux-source-7.2.version"), "7.2.13-1\n").expect("w");
+        }
+        dir
+    }
+
+    fn request(dir: &Path) -> BuildRequest {
+        let (frag, patch) = (dir.join("a.config"), dir.join("p.patch"));
+        std::fs::write(&frag, "CONFIG_EPOLL=y\n").expect("w");
+        std::fs::write(&patch, "--- a/x\n+++ b/x\n").expect("w");
+        BuildRequest { source: SourceSpec::DebianVersion("7.2".into()), patches: vec![patch], fragments: vec![frag] }
+    }
+
+    #[test]
+    fn a_saved_build_is_found_without_the_lock() {
+        let dir = cache_with_source(true);
+        let req = request(dir.path());
+        assert_eq!(cached(&req, dir.path()), None, "nothing built yet");
+        let src = source::extracted(&req.source, dir.path()).expect("extracted source");
+        let key = key::cache_key(
+            &src.id,
+            &as_slices(&read_all(&req.fragments).expect("read")),
+            &as_slices(&read_all(&req.patches).expect("read")),
+        );
+        let obj = dir.path().join("obj");
+        std::fs::create_dir_all(obj.join("arch/x86/boot")).expect("mkdir");
+        std::fs::create_dir_all(obj.join("include/config")).expect("mkdir");
+        std::fs::write(obj.join("arch/x86/boot/bzImage"), b"image").expect("w");
+        std::fs::write(obj.join(".config"), b"CONFIG_EPOLL=y\n").expect("w");
+        std::fs::write(obj.join("include/config/kernel.release"), b"7.2.13\n").expect("w");
+        let log = dir.path().join("b.log");
+        std::fs::write(&log, b"log").expect("w");
+        let saved = store::save(&store::entry_dir(dir.path(), &key), &obj, &log).expect("save");
+        assert_eq!(cached(&req, dir.path()), Some(saved));
+        std::fs::write(&req.patches[0], "--- a/y\n+++ b/y\n").expect("w");
+        assert_eq!(cached(&req, dir.path()), None, "another patch is another build");
+    }
+
+    #[test]
+    fn a_source_not_fully_extracted_is_not_looked_up() {
+        let dir = cache_with_source(false);
+        assert_eq!(cached(&request(dir.path()), dir.path()), None);
+    }
 }

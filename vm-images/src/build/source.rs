@@ -36,31 +36,34 @@ pub fn resolve(spec: &SourceSpec, cache_root: &Path, on_line: &mut dyn FnMut(&st
         }
         SourceSpec::DebianVersion(v) => {
             let src = cache_root.join("src");
-            let tree = src.join(format!("linux-source-{v}"));
-            if !tree.join("Makefile").is_file() {
+            if !src.join(format!("linux-source-{v}")).join("Makefile").is_file() {
                 fetch(v, &src, on_line)?;
             }
-            tree::check_tree(&tree)?;
-            unpacked(spec, cache_root).ok_or_else(|| BuildError::Fetch {
-                version: v.to_string(),
-                detail: format!("{} is not a kernel tree after unpacking", tree.display()),
-            })
+            debian_tree(v, &src)
         }
     }
 }
 
-/// An already unpacked Debian source (the id [`resolve`] would give it), without fetching;
-/// None for a user's tree (mutable: always rebuilt incrementally) or a source not unpacked yet.
-pub fn unpacked(spec: &SourceSpec, cache_root: &Path) -> Option<Source> {
-    let SourceSpec::DebianVersion(v) = spec else {
-        return None;
-    };
-    let src = cache_root.join("src");
+/// The Debian source of `spec` if it is already extracted (no fetch, no lock needed), else None.
+pub fn extracted(spec: &SourceSpec, cache_root: &Path) -> Option<Source> {
+    match spec {
+        SourceSpec::DebianVersion(v) => {
+            let src = cache_root.join("src");
+            let marker = src.join(format!("linux-source-{v}.version"));
+            (src.join(format!("linux-source-{v}")).join("Makefile").is_file() && marker.is_file())
+                .then(|| debian_tree(v, &src).ok())
+                .flatten()
+        }
+        SourceSpec::Tree(_) => None,
+    }
+}
+
+fn debian_tree(v: &str, src: &Path) -> Result<Source, BuildError> {
     let tree = src.join(format!("linux-source-{v}"));
-    let makefile_version = tree::check_tree(&tree).ok()?;
     let marker = src.join(format!("linux-source-{v}.version"));
+    let makefile_version = tree::check_tree(&tree)?;
     let version = std::fs::read_to_string(&marker).map(|s| s.trim().to_string()).unwrap_or(makefile_version);
-    Some(Source { id: format!("debian linux-source-{v} {version}"), tree, mutable: false })
+    Ok(Source { id: format!("debian linux-source-{v} {version}"), tree, mutable: false })
 }
 
 /// The `<v>` of every `linux-source-<v>` package the archive offers, in version order.

@@ -18,6 +18,8 @@ pub enum BenchCommand {
     Net(super::bench_net::NetBenchArgs),
     /// Each suite's wall time per kernel and its flake rate over repeated runs.
     Suites(super::bench_suites::SuitesBenchArgs),
+    /// Events/s from an EPOLL_USERPOLL ring versus epoll_wait on the same workload, repeated.
+    Userpoll(super::bench_userpoll::UserpollBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +41,7 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Build(args) => super::bench_build::bench_build(args),
         BenchCommand::Net(args) => super::bench_net::bench_net(args),
         BenchCommand::Suites(args) => super::bench_suites::bench_suites(args),
+        BenchCommand::Userpoll(args) => super::bench_userpoll::bench_userpoll(args),
     }
 }
 

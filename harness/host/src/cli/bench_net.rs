@@ -34,13 +34,24 @@ pub fn bench_values(logs: &[String]) -> Vec<(String, f64)> {
 }
 
 pub fn bench_net(args: NetBenchArgs) -> anyhow::Result<ExitCode> {
-    let setup = super::bench::BenchSetup::new(&args.filters)?;
-    let cases = &setup.cases;
-    let cfg = setup.session(&args.kernel, args.accel, args.queues)?;
+    repeat_bench(&args.kernel, &args.filters, args.repeat, args.queues, args.accel)
+}
+
+/// Runs the cases `filters` select `repeat` times on `kernel` and prints, per case and key, the
+/// median, min and max of their `bench: key=value` lines.
+pub fn repeat_bench(
+    kernel_spec: &str,
+    filters: &[String],
+    repeat: u32,
+    queues: Option<u32>,
+    accel: AccelChoice,
+) -> anyhow::Result<ExitCode> {
+    let setup = super::bench::BenchSetup::new(filters)?;
+    let cfg = setup.session(kernel_spec, accel, queues)?;
     let mut samples: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     let mut network = String::new();
-    for i in 1..=args.repeat {
-        let r = session::run(&cfg, cases, &mut |_| {})?;
+    for i in 1..=repeat {
+        let r = session::run(&cfg, &setup.cases, &mut |_| {})?;
         network = r.report.network.clone().unwrap_or_default();
         for c in &r.report.cases {
             let values = bench_values(&c.logs);
@@ -53,17 +64,39 @@ pub fn bench_net(args: NetBenchArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    out!("kernel {} ({} runs; {network})", args.kernel, args.repeat);
+    if network.is_empty() {
+        out!("kernel {kernel_spec} ({repeat} runs)");
+    } else {
+        out!("kernel {kernel_spec} ({repeat} runs; {network})");
+    }
     for ((case, key), mut xs) in samples {
         xs.sort_by(f64::total_cmp);
-        out!("{case} {key}: median {:.0} (min {:.0}, max {:.0})", xs[xs.len() / 2], xs[0], xs[xs.len() - 1]);
+        let (med, min, max) = (show(xs[xs.len() / 2]), show(xs[0]), show(xs[xs.len() - 1]));
+        out!("{case} {key}: median {med} (min {min}, max {max})");
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// A measured value: whole numbers for rates and times, two decimals for ratios.
+fn show(v: f64) -> String {
+    if v.abs() < 100.0 && v.fract() != 0.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bench_values;
+    use super::{bench_values, show};
+
+    #[test]
+    fn ratios_keep_two_decimals() {
+        assert_eq!(show(1530.4), "1530");
+        assert_eq!(show(3.456), "3.46");
+        assert_eq!(show(412.0), "412");
+        assert_eq!(show(7.0), "7");
+    }
 
     #[test]
     fn reads_bench_lines_only() {

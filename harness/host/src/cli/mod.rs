@@ -17,6 +17,7 @@ mod bench;
 mod bench_build;
 mod bench_net;
 mod bench_suites;
+mod bench_userpoll;
 mod bisect;
 mod kernels;
 mod list;
