@@ -95,7 +95,9 @@ pub fn run(
     on(SessionEvent::AccelChosen(&decision));
     boot.accel = decision.accel;
     boot.boot_timeout = boot_timeout(decision.accel);
-    boot.cpus = cfg.cpus.unwrap_or_else(|| default_cpus(decision.accel, cases));
+    // Each case boots with the vCPUs it needs: cases needing more run last, in a guest of their own.
+    let cpus_for =
+        |meta: &CaseMeta| cfg.cpus.unwrap_or_else(|| default_cpus(decision.accel, std::slice::from_ref(meta)));
     if cases.iter().any(|c| c.requires.network) {
         let plan = NetPlan::new(net::validate_queues(cfg.queues.map_or_else(net::env_queues, Ok)?)?, net::probe_taps());
         on(SessionEvent::Network(&plan));
@@ -112,24 +114,28 @@ pub fn run(
     }
     let mut release = cfg.kernel.release.clone();
     let mut time_to_first_case = None;
+    let mut runnable = runnable;
+    runnable.sort_by_key(|(pos, meta)| (cpus_for(meta), *pos));
     let mut pending = runnable.into_iter().peekable();
-    while pending.peek().is_some() {
+    while let Some((_, next)) = pending.peek() {
+        boot.cpus = cpus_for(next);
         let mut guest = match Guest::boot(&boot) {
             Ok(g) => g,
             Err(e) => {
-                // No guest, no verdicts: every case left is an infrastructure error.
+                // No guest, no verdicts: every case meant for it is an infrastructure error.
                 let kind = ErrorKind::BootFailed;
-                for (pos, meta) in pending.by_ref() {
-                    let rec = record(meta, Outcome::error(kind, e.to_string()), 0);
+                let why = format!("{e} (guest with {} vCPUs)", boot.cpus);
+                while let Some((pos, meta)) = pending.next_if(|(_, m)| cpus_for(m) == boot.cpus) {
+                    let rec = record(meta, Outcome::error(kind, why.clone()), 0);
                     on(SessionEvent::CaseFinished(&rec));
                     records.push((pos, rec));
                 }
-                break;
+                continue;
             }
         };
         on(SessionEvent::Booted { boot_time: guest.boot_time, features: &guest.features });
         release = guest.features.kernel_release.clone();
-        for (pos, meta) in pending.by_ref() {
+        while let Some((pos, meta)) = pending.next_if(|(_, m)| cpus_for(m) == boot.cpus) {
             time_to_first_case.get_or_insert_with(|| start.elapsed());
             let (timeout, grace) = case_limits(meta, decision.accel);
             let run = guest.run_case(meta, timeout, grace);

@@ -75,7 +75,11 @@ pub(super) fn budget_events(ctx: &mut Ctx<'_>) -> CaseResult {
     let topo = topology(ctx, None)?;
     let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, K), "find eight flows on one NAPI")?;
     let napi = flows[0].napi_id;
-    let q = ctx.setup(flows[0].queue.ok_or("no netdev queue-get"), "map the NAPI to its RX queue")?;
+    let Some(q) = flows[0].queue else {
+        return Err(ctx.skip(format!(
+            "NAPI {napi} maps to no RX queue: the kernel has no netdev queue-get, or its driver does not link queues to NAPIs"
+        )));
+    };
     ctx.log(format!("{K} flows on RX queue {q} (NAPI {napi})"));
     let irq_name = topo.b.rx_irq_name(q).unwrap_or_default();
     let irq = irq_named(&irq_name).ok().flatten();

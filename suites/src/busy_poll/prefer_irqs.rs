@@ -68,7 +68,11 @@ pub(super) fn prefer_irqs(ctx: &mut Ctx<'_>) -> CaseResult {
     let topo = topology(ctx, None)?;
     let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
     let napi = flows[0].napi_id;
-    let q = ctx.setup(flows[0].queue.ok_or("no netdev queue-get"), "map the NAPI to its RX queue")?;
+    let Some(q) = flows[0].queue else {
+        return Err(ctx.skip(format!(
+            "NAPI {napi} maps to no RX queue: the kernel has no netdev queue-get, or its driver does not link queues to NAPIs"
+        )));
+    };
     let name = topo.b.rx_irq_name(q).unwrap_or_default();
     let irq = ctx.setup(irq_named(&name), "read /proc/interrupts")?;
     let irq = ctx.setup(irq.ok_or(format!("no IRQ named {name}")), "find the RX queue's IRQ")?;

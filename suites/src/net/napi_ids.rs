@@ -21,6 +21,9 @@ pub(super) fn napi_ids(ctx: &mut Ctx<'_>) -> CaseResult {
     }
     ctx.assert_eq(rx.len() as u32, topo.queues, "queue-get lists one RX queue per active queue pair")?;
     let rx_napis: Vec<u32> = rx.iter().filter_map(|q| q.napi_id).collect();
+    if rx_napis.is_empty() {
+        return Err(ctx.skip(crate::netkit::steer::unlinked_queues(&topo.b.ifname)));
+    }
     ctx.assert_eq(rx_napis.len(), rx.len(), "every RX queue names its NAPI")?;
     let distinct: BTreeSet<u32> = rx_napis.iter().copied().collect();
     ctx.assert_eq(distinct.len(), rx_napis.len(), "RX queues have distinct NAPI ids")?;

@@ -41,7 +41,19 @@ pub fn incoming_napi_id(sock: &impl AsRawFd) -> Result<u32, NetError> {
 pub fn rx_queue_by_napi(topo: &Topology) -> Result<BTreeMap<u32, u32>, NetError> {
     let ifindex = topo.b.ifindex;
     let queues = topo.b.ns.try_run(move || Netdev::open()?.queues(ifindex))?;
-    Ok(queues.into_iter().filter(|q| q.kind == QueueType::Rx).filter_map(|q| Some((q.napi_id?, q.id))).collect())
+    let rx: Vec<_> = queues.into_iter().filter(|q| q.kind == QueueType::Rx).collect();
+    if !rx.is_empty() && rx.iter().all(|q| q.napi_id.is_none()) {
+        return Err(NetError::Absent(unlinked_queues(&topo.b.ifname)));
+    }
+    Ok(rx.into_iter().filter_map(|q| Some((q.napi_id?, q.id))).collect())
+}
+
+/// Why a case Skips when queue-get lists RX queues but none names its NAPI: the driver never
+/// links them (netif_queue_set_napi), as Debian 6.12's virtio-net does not.
+pub fn unlinked_queues(ifname: &str) -> String {
+    format!(
+        "netdev queue-get lists {ifname}'s RX queues without a napi-id: this kernel's driver does not link queues to NAPIs"
+    )
 }
 
 /// A flow per RX queue of B: the source port on A that lands on each queue, and B's receiver

@@ -107,6 +107,11 @@ pub fn build(req: &BuildRequest, cache_root: &Path, on_line: &mut dyn FnMut(&str
     runner.step("make", &make_args(&obj, &[&format!("-j{jobs}"), "bzImage"]))?;
     let built = store::save(&entry, &obj, &log)?;
     let _ = std::fs::remove_file(&log);
+    if !req.patches.is_empty() {
+        // A patched copy (~2 GiB with its objects) is only ever built once: the image is saved,
+        // ccache keeps the objects' worth, so the copy goes (mutant sets would fill the disk).
+        let _ = std::fs::remove_dir_all(&tree);
+    }
     Ok(built)
 }
 
