@@ -7,6 +7,15 @@ use std::path::Path;
 
 /// The topology this case's variant names, up and logged; `queues` None: all the host gave.
 pub fn topology(ctx: &mut Ctx<'_>, queues: Option<u32>) -> Result<Topology, Stop> {
+    let kind = devices(ctx)?;
+    let started = std::time::Instant::now();
+    let topo = ctx.setup(Topology::up(kind, queues), "build the test network")?;
+    ctx.log(format!("topology: {} (set up in {} ms)", topo.description, started.elapsed().as_millis()));
+    Ok(topo)
+}
+
+/// The device kind this case's variant names, or a Skip saying why the kernel can't provide it.
+pub fn devices(ctx: &mut Ctx<'_>) -> Result<Kind, Stop> {
     let kind = ctx.id().variant.as_deref().and_then(Kind::from_name).unwrap_or(Kind::Virtio);
     match kind {
         Kind::Netdevsim => {
@@ -22,10 +31,7 @@ pub fn topology(ctx: &mut Ctx<'_>, queues: Option<u32>) -> Result<Topology, Stop
             }
         }
     }
-    let started = std::time::Instant::now();
-    let topo = ctx.setup(Topology::up(kind, queues), "build the test network")?;
-    ctx.log(format!("topology: {} (set up in {} ms)", topo.description, started.elapsed().as_millis()));
-    Ok(topo)
+    Ok(kind)
 }
 
 /// A netdev-family request inside `ns`: an interface the kernel lacks makes the case Skip with

@@ -1,13 +1,14 @@
 //! The toolkit's own bad-input answers, on a real guest: a namespace name already taken, more
 //! queue pairs than the host attached, more channels than the NIC has — each one clear line.
 
-use super::fixture::topology;
+use super::fixture::{devices, topology};
 use crate::netkit::netns::NetNs;
 use crate::netkit::topology::HostNet;
 use crate::netkit::{ethtool, Kind, Topology};
 use pollcheck_guest::{CaseResult, Ctx};
 
 pub(super) fn setup_errors(ctx: &mut Ctx<'_>) -> CaseResult {
+    devices(ctx)?;
     let name = format!("pc-dup-{}", std::process::id());
     let first = ctx.setup(NetNs::create(&name), "create a namespace")?;
     let again = NetNs::create(&name).map(|_| ()).map_err(|e| e.to_string());
