@@ -19,6 +19,11 @@ impl Splat {
     pub fn is_fatal(self) -> bool {
         matches!(self, Splat::Panic)
     }
+
+    /// Whether the guest can't be trusted with another case after this (panic, Oops, BUG).
+    pub fn ends_guest(self) -> bool {
+        matches!(self, Splat::Panic | Splat::Oops | Splat::Bug)
+    }
 }
 
 const PATTERNS: &[(&str, Splat)] = &[

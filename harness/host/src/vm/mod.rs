@@ -17,6 +17,9 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long a case may still run after the kernel Oopsed, BUGged or panicked under it.
+const CRASH_GRACE: Duration = Duration::from_secs(5);
+
 /// What the threads watching a guest report.
 #[derive(Debug)]
 pub enum VmEvent {
@@ -56,6 +59,13 @@ pub enum BootError {
     Exited { detail: String },
     #[error("the agent speaks protocol {got}, this host speaks {want}: rebuild the agent")]
     Protocol { got: u32, want: u32 },
+}
+
+impl BootError {
+    /// The guest itself crashed or hung (as opposed to QEMU, KVM or the agent build failing).
+    pub fn guest_failed(&self) -> bool {
+        matches!(self, BootError::Exited { .. } | BootError::Timeout { .. })
+    }
 }
 
 /// The result of running one case on a guest.
@@ -201,7 +211,7 @@ impl Guest {
             run.guest_usable = false;
             return run;
         }
-        let deadline = start + timeout + host_grace;
+        let mut deadline = start + timeout + host_grace;
         let mut splat: Option<(Splat, String)> = None;
         let verdict = loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -228,6 +238,11 @@ impl Guest {
                         // Let the rest of the trace reach the console before QEMU goes away.
                         std::thread::sleep(Duration::from_millis(300));
                     }
+                    if kind.ends_guest() {
+                        // The case ends as a kernel crash whatever it reports now, and an Oops
+                        // may have killed it silently: wait for the trace, not the case's limit.
+                        deadline = deadline.min(Instant::now() + CRASH_GRACE);
+                    }
                 }
                 Ok(VmEvent::QemuExited | VmEvent::ChannelClosed) | Err(RecvTimeoutError::Disconnected) => {
                     run.guest_usable = false;
@@ -249,7 +264,7 @@ impl Guest {
             run.console_excerpt = Some(excerpt);
             run.outcome =
                 Outcome::error(ErrorKind::KernelCrash, format!("{kind:?} on the console while the case ran: {line}"));
-            run.guest_usable = run.guest_usable && !matches!(kind, Splat::Panic | Splat::Oops | Splat::Bug);
+            run.guest_usable = run.guest_usable && !kind.ends_guest();
         } else if matches!(run.outcome, Outcome::Timeout { .. } | Outcome::Error { kind: ErrorKind::AgentLost, .. }) {
             run.console_excerpt = Some(self.tail.since(mark, 80).join("\n"));
         }
