@@ -40,5 +40,6 @@ pub fn agent_cases() -> Vec<Case> {
 pub fn probes() -> Vec<Probe> {
     let mut all = vec![busy_poll::PROBE, net::PROBE, userpoll::PROBE];
     all.extend_from_slice(exclusive::PROBES);
+    all.extend_from_slice(napi_threaded::PROBES);
     all
 }

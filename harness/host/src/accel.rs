@@ -22,12 +22,21 @@ pub struct AccelDecision {
     pub reason: String,
 }
 
+/// Why a KVM probe boot did not reach the agent, and whether that says something lasting about
+/// this host and QEMU (KVM refused the guest, or the guest died under it) or not (QEMU could not
+/// even start: nothing to remember, the next run probes again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeFailure {
+    pub reason: String,
+    pub lasting: bool,
+}
+
 /// Decide the accelerator. `probe` boots a guest under KVM and says whether its agent came up.
 pub fn decide(
     choice: AccelChoice,
     qemu: &Path,
     cache_dir: &Path,
-    probe: impl FnOnce() -> Result<(), String>,
+    probe: impl FnOnce() -> Result<(), ProbeFailure>,
 ) -> AccelDecision {
     match choice {
         AccelChoice::Tcg => return AccelDecision { accel: Accel::Tcg, reason: "TCG requested".into() },
@@ -37,19 +46,28 @@ pub fn decide(
     if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm") {
         return AccelDecision { accel: Accel::Tcg, reason: format!("TCG: /dev/kvm cannot be opened ({e})") };
     }
-    let file = cache_file(cache_dir, &host_key(qemu));
-    if let Some(d) = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice::<AccelDecision>(&b).ok()) {
+    probe_cached(&cache_file(cache_dir, &host_key(qemu)), probe)
+}
+
+/// The verdict cached in `file`, else `probe`'s, cached when it says something lasting.
+fn probe_cached(file: &Path, probe: impl FnOnce() -> Result<(), ProbeFailure>) -> AccelDecision {
+    if let Some(d) = std::fs::read(file).ok().and_then(|b| serde_json::from_slice::<AccelDecision>(&b).ok()) {
         return AccelDecision { accel: d.accel, reason: format!("{} (cached probe)", d.reason) };
     }
     let decision = match probe() {
         Ok(()) => AccelDecision { accel: Accel::Kvm, reason: "KVM: a probe boot reached the agent".into() },
-        Err(e) => AccelDecision { accel: Accel::Tcg, reason: format!("TCG: a KVM probe boot failed ({e})") },
+        Err(ProbeFailure { reason, lasting: false }) => {
+            return AccelDecision { accel: Accel::Tcg, reason: format!("TCG: the KVM probe could not run ({reason})") };
+        }
+        Err(ProbeFailure { reason, .. }) => {
+            AccelDecision { accel: Accel::Tcg, reason: format!("TCG: a KVM probe boot failed ({reason})") }
+        }
     };
     if let Some(parent) = file.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
     if let Ok(bytes) = serde_json::to_vec(&decision) {
-        let _ = std::fs::write(&file, bytes);
+        let _ = std::fs::write(file, bytes);
     }
     decision
 }
@@ -90,6 +108,19 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = decide(AccelChoice::Tcg, Path::new("/nonexistent"), dir.path(), || panic!("no probe"));
         assert_eq!(d.accel, Accel::Tcg);
+    }
+
+    #[test]
+    fn only_lasting_probe_failures_are_cached() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("accel").join("k.json");
+        let fleeting = || Err(ProbeFailure { reason: "failed to start QEMU".into(), lasting: false });
+        let d = probe_cached(&file, fleeting);
+        assert_eq!((d.accel, file.exists()), (Accel::Tcg, false), "{}", d.reason);
+        let kvm_refused = || Err(ProbeFailure { reason: "KVM internal error".into(), lasting: true });
+        assert_eq!(probe_cached(&file, kvm_refused).accel, Accel::Tcg);
+        let cached = probe_cached(&file, || panic!("the cached verdict is used"));
+        assert_eq!(cached.reason, "TCG: a KVM probe boot failed (KVM internal error) (cached probe)");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use pollcheck_images::KernelConfig;
 use pollcheck_proto::CaseMeta;
+use std::collections::BTreeMap;
 
 /// Suites that run only when a filter names them: the harness's own misbehaving cases, and the
 /// measurements `pollcheck bench` runs.
@@ -40,6 +41,19 @@ pub fn config_gap(meta: &CaseMeta, config: &KernelConfig) -> Option<String> {
     let missing = config.missing(&meta.requires.kconfig);
     (!missing.is_empty())
         .then(|| format!("the kernel's config lacks {} (read from {})", missing.join(", "), config.path().display()))
+}
+
+/// Why `meta` cannot run, going by the answers an earlier guest of the same kernel gave to the
+/// agent's probes: the first required probe that answered something other than "yes". A probe
+/// the agent did not answer decides nothing (the case runs and judges for itself).
+pub fn probe_gap(meta: &CaseMeta, answers: &BTreeMap<String, String>) -> Option<String> {
+    meta.requires.probes.iter().find_map(|name| {
+        let answer = answers.get(name)?;
+        (answer != "yes").then(|| {
+            let why = answer.strip_prefix("no: ").unwrap_or(answer);
+            format!("{why} (probe {name}, answered by a guest of this kernel)")
+        })
+    })
 }
 
 /// The case name closest to `wanted` (by edit distance), for "did you mean" hints.
@@ -102,6 +116,24 @@ mod tests {
             config_gap(&c, &without).as_deref(),
             Some("the kernel's config lacks CONFIG_NET_RX_BUSY_POLL (read from /k/config)")
         );
+    }
+
+    #[test]
+    fn probe_gap_uses_only_answers_other_than_yes() {
+        let mut c = meta("napi_threaded", "busy_poll_spin");
+        c.requires.probes = vec!["napi_threaded".into(), "napi_threaded_busy_poll".into()];
+        let answers = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        assert_eq!(probe_gap(&c, &answers(&[])), None, "unanswered probes decide nothing");
+        assert_eq!(probe_gap(&c, &answers(&[("napi_threaded", "yes"), ("napi_threaded_busy_poll", "yes")])), None);
+        assert_eq!(
+            probe_gap(&c, &answers(&[("napi_threaded", "yes"), ("napi_threaded_busy_poll", "no: ERANGE")])).as_deref(),
+            Some("ERANGE (probe napi_threaded_busy_poll, answered by a guest of this kernel)")
+        );
+        assert!(probe_gap(&c, &answers(&[("napi_threaded", "no: absent"), ("napi_threaded_busy_poll", "no: x")]))
+            .is_some_and(|r| r.starts_with("absent (probe napi_threaded,")));
+        assert_eq!(probe_gap(&meta("a", "b"), &answers(&[("napi_threaded", "no: absent")])), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::error::HostError;
 use crate::net::{self, NetPlan};
 use crate::report::model::{Accel, CaseRecord, KernelInfo, RunReport};
 use crate::report::{new_run_id, ArtifactDir};
-use crate::vm::{BootConfig, Guest};
+use crate::vm::{BootConfig, BootError, Guest};
 use crate::{agent_bin, cleanup, initramfs, qemu};
 use pollcheck_images::KernelImage;
 use pollcheck_proto::{CaseMeta, ErrorKind, Features, Outcome};
@@ -37,7 +37,15 @@ pub struct SessionConfig {
 pub enum SessionEvent<'a> {
     AccelChosen(&'a AccelDecision),
     Network(&'a NetPlan),
-    Booted { boot_time: Duration, features: &'a Features },
+    Booted {
+        boot_time: Duration,
+        features: &'a Features,
+    },
+    /// A guest crashed or hung before its agent was ready; the boot is tried once more.
+    BootRetry {
+        cpus: u32,
+        error: &'a BootError,
+    },
     CaseFinished(&'a CaseRecord),
 }
 
@@ -117,14 +125,32 @@ pub fn run(
     let mut runnable = runnable;
     runnable.sort_by_key(|(pos, meta)| (cpus_for(meta), *pos));
     let mut pending = runnable.into_iter().peekable();
-    while let Some((_, next)) = pending.peek() {
+    // The probe answers of the last guest of this kernel: later groups need not boot for cases
+    // whose required probes it already answered "no".
+    let mut answers: Option<std::collections::BTreeMap<String, String>> = None;
+    loop {
+        if let Some(answers) = &answers {
+            let (keep, ruled_out): (Vec<_>, Vec<_>) =
+                pending.partition(|(_, meta)| crate::plan::probe_gap(meta, answers).is_none());
+            for (pos, meta) in ruled_out {
+                let reason = crate::plan::probe_gap(meta, answers).unwrap_or_default();
+                let rec = record(meta, Outcome::Skip { reason }, 0);
+                on(SessionEvent::CaseFinished(&rec));
+                records.push((pos, rec));
+            }
+            pending = keep.into_iter().peekable();
+        }
+        let Some((_, next)) = pending.peek() else { break };
         boot.cpus = cpus_for(next);
-        let mut guest = match Guest::boot(&boot) {
+        let booted = boot_retrying(&boot, &mut |e: &BootError| {
+            on(SessionEvent::BootRetry { cpus: boot.cpus, error: e });
+        });
+        let mut guest = match booted {
             Ok(g) => g,
             Err(e) => {
                 // No guest, no verdicts: every case meant for it is an infrastructure error.
                 let kind = ErrorKind::BootFailed;
-                let why = format!("{e} (guest with {} vCPUs)", boot.cpus);
+                let why = format!("{e} (a {}-vCPU guest, booted {BOOT_ATTEMPTS} times)", boot.cpus);
                 while let Some((pos, meta)) = pending.next_if(|(_, m)| cpus_for(m) == boot.cpus) {
                     let rec = record(meta, Outcome::error(kind, why.clone()), 0);
                     on(SessionEvent::CaseFinished(&rec));
@@ -135,6 +161,7 @@ pub fn run(
         };
         on(SessionEvent::Booted { boot_time: guest.boot_time, features: &guest.features });
         release = guest.features.kernel_release.clone();
+        answers = Some(guest.features.probes.clone());
         while let Some((pos, meta)) = pending.next_if(|(_, m)| cpus_for(m) == boot.cpus) {
             time_to_first_case.get_or_insert_with(|| start.elapsed());
             let (timeout, grace) = case_limits(meta, decision.accel);
@@ -170,6 +197,25 @@ pub fn run(
     };
     artifacts.write_all(&report)?;
     Ok(SessionResult { report, artifacts, accel: decision, time_to_first_case })
+}
+
+/// How many times a guest is booted before its cases are given up as boot failures.
+pub const BOOT_ATTEMPTS: u32 = 2;
+
+/// Boot a guest; a guest that crashed or hung before its agent was ready (no case has run on
+/// it, so no verdict is at stake) is booted again, up to [`BOOT_ATTEMPTS`] in all. Seen needed:
+/// Debian 6.12 with 2 vCPUs under QEMU 7.2's TCG Oopses in about 1 of 4 runs, mostly during boot.
+fn boot_retrying(boot: &BootConfig, on_retry: &mut dyn FnMut(&BootError)) -> Result<Guest, BootError> {
+    let mut attempt = 1;
+    loop {
+        match Guest::boot(boot) {
+            Err(e) if e.guest_failed() && attempt < BOOT_ATTEMPTS => {
+                on_retry(&e);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Splits `cases` into those to run and those the kernel's config rules out (with the reason).
@@ -255,18 +301,22 @@ pub fn case_limits(meta: &CaseMeta, accel: Accel) -> (Duration, Duration) {
 }
 
 /// A real short boot under KVM: does the agent come up?
-fn probe_kvm(boot: &BootConfig) -> Result<(), String> {
+fn probe_kvm(boot: &BootConfig) -> Result<(), accel::ProbeFailure> {
     let mut probe = boot.clone();
     probe.accel = Accel::Kvm;
     probe.boot_timeout = Duration::from_secs(20);
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir()
+        .map_err(|e| accel::ProbeFailure { reason: format!("failed to create a temp dir: {e}"), lasting: false })?;
     probe.console_log = dir.path().join("probe-console.log");
     match Guest::boot(&probe) {
         Ok(g) => {
             g.shutdown(Duration::from_secs(3));
             Ok(())
         }
-        Err(e) => Err(e.to_string().lines().next().unwrap_or_default().to_owned()),
+        Err(e) => Err(accel::ProbeFailure {
+            lasting: !matches!(e, BootError::Spawn(_)),
+            reason: e.to_string().lines().next().unwrap_or_default().to_owned(),
+        }),
     }
 }
 

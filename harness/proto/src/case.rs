@@ -70,6 +70,10 @@ pub struct Requires {
     /// The case needs the guest's test network (two virtio-net NICs with N queue pairs each).
     #[serde(default)]
     pub network: bool,
+    /// Agent probes (see `Features::probes`) that must answer "yes". A guest of the same kernel
+    /// that answered otherwise lets the host Skip the case without booting another guest for it.
+    #[serde(default)]
+    pub probes: Vec<String>,
 }
 
 /// Static description of a case, shared by the host (planning, listing) and the guest (running).

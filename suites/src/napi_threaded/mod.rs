@@ -9,6 +9,7 @@ mod kthread;
 mod kthread_life;
 mod mode;
 mod payload;
+mod probe;
 mod round_trip;
 mod spin;
 mod sysfs;
@@ -20,8 +21,14 @@ pub const SUITE: &str = "napi_threaded";
 
 type CaseFn = fn(&mut Ctx<'_>) -> CaseResult;
 
-/// (name, summary, variants, guest CPUs needed, timeout in ms, function).
-type Row = (&'static str, &'static str, &'static [Kind], u32, u64, CaseFn);
+/// (name, summary, variants, guest CPUs needed, timeout in ms, agent probes that must say yes,
+/// function).
+type Row = (&'static str, &'static str, &'static [Kind], u32, u64, &'static [&'static str], CaseFn);
+
+/// The probes that let the host Skip these cases without booting their guest.
+pub const PROBES: &[pollcheck_guest::Probe] = &[probe::PER_NAPI, probe::BUSY_POLL];
+const THREADED: &[&str] = &[probe::PER_NAPI.name];
+const BUSY_POLL: &[&str] = &[probe::PER_NAPI.name, probe::BUSY_POLL.name];
 
 const BOTH: &[Kind] = &[Kind::Virtio, Kind::Netdevsim];
 
@@ -32,6 +39,7 @@ const CASES: &[Row] = &[
         BOTH,
         0,
         30_000,
+        THREADED,
         round_trip::round_trip,
     ),
     (
@@ -40,6 +48,7 @@ const CASES: &[Row] = &[
         BOTH,
         0,
         30_000,
+        BUSY_POLL,
         round_trip::busy_poll_round_trip,
     ),
     (
@@ -48,6 +57,7 @@ const CASES: &[Row] = &[
         BOTH,
         0,
         30_000,
+        THREADED,
         kthread_life::kthread,
     ),
     (
@@ -56,6 +66,7 @@ const CASES: &[Row] = &[
         BOTH,
         0,
         30_000,
+        THREADED,
         sysfs::sysfs,
     ),
     (
@@ -64,6 +75,7 @@ const CASES: &[Row] = &[
         BOTH,
         2,
         60_000,
+        BUSY_POLL,
         spin::busy_poll_spin,
     ),
     (
@@ -72,6 +84,7 @@ const CASES: &[Row] = &[
         BOTH,
         2,
         60_000,
+        BUSY_POLL,
         spin::busy_poll_stop,
     ),
     (
@@ -80,17 +93,19 @@ const CASES: &[Row] = &[
         BOTH,
         2,
         90_000,
+        THREADED,
         data::data_intact,
     ),
 ];
 
 pub fn cases() -> Vec<Case> {
     let mut out = Vec::new();
-    for &(name, summary, kinds, cpus, timeout_ms, run) in CASES {
+    for &(name, summary, kinds, cpus, timeout_ms, probes, run) in CASES {
         for &kind in kinds {
             let mut meta = crate::net::meta(SUITE, name, summary, kind);
             meta.requires.cpus = cpus;
             meta.timeout_ms = timeout_ms;
+            meta.requires.probes = probes.iter().map(|p| (*p).to_owned()).collect();
             out.push(Case { meta, run });
         }
     }

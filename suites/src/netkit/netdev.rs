@@ -86,6 +86,37 @@ pub struct NapiSettings {
     pub threaded: Option<Threaded>,
 }
 
+impl std::fmt::Display for Threaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Disabled => f.write_str("disabled"),
+            Self::Enabled => f.write_str("enabled"),
+            Self::BusyPoll => f.write_str("busy-poll"),
+            Self::Other(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// The attributes in the request, as the netdev spec names them: `threaded=busy-poll`.
+impl std::fmt::Display for NapiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(v) = self.defer_hard_irqs {
+            parts.push(format!("defer-hard-irqs={v}"));
+        }
+        if let Some(v) = self.gro_flush_timeout {
+            parts.push(format!("gro-flush-timeout={v}"));
+        }
+        if let Some(v) = self.irq_suspend_timeout {
+            parts.push(format!("irq-suspend-timeout={v}"));
+        }
+        if let Some(v) = self.threaded {
+            parts.push(format!("threaded={v}"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
 /// RX or TX queue (enum netdev_queue_type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -236,7 +267,7 @@ impl Netdev {
 
     /// napi-set: the attributes given in `s` on NAPI `id` (needs CAP_NET_ADMIN).
     pub fn napi_set(&self, id: u32, s: &NapiSettings) -> Result<(), NetError> {
-        let what = format!("set {s:?} on NAPI {id} (netdev napi-set)");
+        let what = format!("set {s} on NAPI {id} (netdev napi-set)");
         let mut attrs = vec![attr(A_NAPI_ID, id)?];
         if let Some(v) = s.defer_hard_irqs {
             attrs.push(attr(A_NAPI_DEFER_HARD_IRQS, v)?);

@@ -74,6 +74,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         SessionEvent::Booted { boot_time, features } => {
             eprintln!("pollcheck: booted {} in {:.1} s", features.kernel_release, boot_time.as_secs_f64())
         }
+        SessionEvent::BootRetry { cpus, error } => {
+            let first = error.to_string();
+            let first = first.lines().next().unwrap_or_default().to_owned();
+            eprintln!("pollcheck: a {cpus}-vCPU guest failed to boot ({first}); booting it once more");
+        }
         SessionEvent::CaseFinished(rec) if human => eprintln!("pollcheck: {} {}", rec.outcome.kind(), rec.id),
         SessionEvent::CaseFinished(_) => {}
     })?;
