@@ -24,6 +24,13 @@ const CASES: &[(&str, &str, u64, CaseFn)] = &[
     ),
     ("defer_runs", "a deferred cleanup runs after a failed ASSERT (it leaves a marker file)", 5_000, defer_runs),
     ("defer_ran", "the marker left by defer_runs' cleanup exists (run right after defer_runs)", 5_000, defer_ran),
+    (
+        "global_hang",
+        "changes guest-wide state (a marker file), declares it, and hangs past its 1 s limit: TIMEOUT, cleanup never ran",
+        1_000,
+        global_hang,
+    ),
+    ("global_fresh", "run right after global_hang: a fresh guest, so global_hang's marker is gone", 5_000, global_fresh),
 ];
 
 pub fn cases() -> Vec<Case> {
@@ -35,7 +42,7 @@ pub fn cases() -> Vec<Case> {
                 summary: summary.to_owned(),
                 requires: Requires::default(),
                 timeout_ms,
-                mutates_global: name == "kernel_panic",
+                mutates_global: matches!(name, "kernel_panic" | "global_hang"),
             },
             run,
         })
@@ -87,4 +94,21 @@ fn defer_runs(ctx: &mut Ctx<'_>) -> CaseResult {
 fn defer_ran(ctx: &mut Ctx<'_>) -> CaseResult {
     let found = std::fs::read_to_string(DEFER_MARKER);
     ctx.assert(found.as_deref().ok() == Some("yes"), "the deferred cleanup of defer_runs ran", format!("{found:?}"))
+}
+
+const GLOBAL_MARKER: &str = "/tmp/selftest-global-dirty";
+
+fn global_hang(ctx: &mut Ctx<'_>) -> CaseResult {
+    ctx.setup(std::fs::write(GLOBAL_MARKER, "dirty"), "leave the marker")?;
+    // Killed at the limit, so this never runs: the host must not trust the guest afterwards.
+    ctx.defer(|| {
+        let _ = std::fs::remove_file(GLOBAL_MARKER);
+    });
+    std::thread::sleep(std::time::Duration::from_secs(3600));
+    Ok(())
+}
+
+fn global_fresh(ctx: &mut Ctx<'_>) -> CaseResult {
+    let left = std::path::Path::new(GLOBAL_MARKER).exists();
+    ctx.assert(!left, "global_hang's marker is gone (the guest was rebooted)", format!("marker exists: {left}"))
 }

@@ -175,9 +175,10 @@ pub fn run(
                 logs: run.logs,
                 console_excerpt: run.console_excerpt,
             };
+            let dirty = left_state_behind(meta, &rec.outcome);
             on(SessionEvent::CaseFinished(&rec));
             records.push((pos, rec));
-            if !run.guest_usable {
+            if !run.guest_usable || dirty {
                 break;
             }
         }
@@ -197,6 +198,14 @@ pub fn run(
     };
     artifacts.write_all(&report)?;
     Ok(SessionResult { report, artifacts, accel: decision, time_to_first_case })
+}
+
+/// Whether a case may have left global state changed (a sysctl, a NAPI's settings, a threaded
+/// NAPI's kthread): it says it changes such state and it ended without its cleanup having run for
+/// sure (a guest-side timeout SIGKILLs the case, a crash skips its guards). The next case then
+/// gets a fresh guest.
+pub fn left_state_behind(meta: &CaseMeta, outcome: &Outcome) -> bool {
+    meta.mutates_global && matches!(outcome, Outcome::Timeout { .. } | Outcome::Error { .. })
 }
 
 /// How many times a guest is booted before its cases are given up as boot failures.
@@ -324,6 +333,20 @@ fn probe_kvm(boot: &BootConfig) -> Result<(), accel::ProbeFailure> {
 mod tests {
     use super::*;
     use pollcheck_proto::{CaseId, Requires};
+
+    #[test]
+    fn a_global_case_that_did_not_finish_cleanly_costs_a_fresh_guest() {
+        let mut m = meta(&[], 1);
+        let timeout = Outcome::Timeout { after_ms: 5 };
+        let crashed = Outcome::error(ErrorKind::CaseCrashed, "SIGSEGV");
+        let failed = Outcome::Fail { checks: Vec::new() };
+        assert!(!left_state_behind(&m, &timeout), "cases that change nothing global keep the guest");
+        m.mutates_global = true;
+        assert!(left_state_behind(&m, &timeout));
+        assert!(left_state_behind(&m, &crashed));
+        assert!(!left_state_behind(&m, &failed), "a failed case's cleanup stack ran");
+        assert!(!left_state_behind(&m, &Outcome::Pass));
+    }
 
     fn meta(modules: &[&str], timeout_ms: u64) -> CaseMeta {
         CaseMeta {

@@ -1,6 +1,6 @@
 //! Every way a case can end, proven on a real guest: the `selftest` cases misbehave on purpose
 //! and each must come back as its outcome, with the guest rebooted after a kernel panic so the
-//! cases after it still run. Boots the default kernel (or `POLLCHECK_KERNEL`).
+//! cases after it still run, and after a case that changed global state and timed out. Boots the default kernel (or `POLLCHECK_KERNEL`).
 
 use pollcheck::accel::AccelChoice;
 use pollcheck::agent_bin;
@@ -25,6 +25,8 @@ fn each_misbehaviour_maps_to_its_outcome() {
         "selftest::panic",
         "selftest::defer_runs",
         "selftest::defer_ran",
+        "selftest::global_hang",
+        "selftest::global_fresh",
         "selftest::kernel_panic",
         "selftest::pass",
     ];
@@ -64,6 +66,12 @@ fn each_misbehaviour_maps_to_its_outcome() {
     }
     assert_eq!(by_name(recs, "selftest::defer_runs").outcome.kind(), OutcomeKind::Fail);
     assert_eq!(by_name(recs, "selftest::defer_ran").outcome, Outcome::Pass, "cleanup ran after the failed ASSERT");
+    assert_eq!(by_name(recs, "selftest::global_hang").outcome.kind(), OutcomeKind::Timeout);
+    assert_eq!(
+        by_name(recs, "selftest::global_fresh").outcome,
+        Outcome::Pass,
+        "a mutates_global case that timed out costs a fresh guest"
+    );
     let crash = recs.iter().find(|r| r.id.case == "kernel_panic").expect("kernel_panic record");
     match &crash.outcome {
         Outcome::Error { kind: ErrorKind::KernelCrash, .. } => {

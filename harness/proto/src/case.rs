@@ -85,7 +85,9 @@ pub struct CaseMeta {
     pub requires: Requires,
     /// Guest-side limit for one run of the case, in milliseconds (before the accelerator slowdown).
     pub timeout_ms: u64,
-    /// The case changes global state (sysctls, device config) that it restores itself.
+    /// The case changes global state (sysctls, device config) that it restores itself; when it
+    /// ends in a timeout or an error (its cleanup may not have run) the host boots a fresh guest
+    /// for the next case.
     pub mutates_global: bool,
 }
 

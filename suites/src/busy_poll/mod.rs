@@ -96,7 +96,8 @@ pub fn cases() -> Vec<Case> {
             let mut meta = crate::net::meta(SUITE, name, summary, kind);
             meta.requires.kconfig.push("EPOLL".to_owned());
             meta.timeout_ms = 90_000;
-            meta.mutates_global = name == "sysctl_switch";
+            // The sysctl, or the NAPI settings napi-set changes (restored by the case's guard).
+            meta.mutates_global = matches!(name, "sysctl_switch" | "budget_events" | "prefer_irqs");
             out.push(Case { meta, run });
         }
     }

@@ -74,6 +74,8 @@ pub fn cases() -> Vec<Case> {
         .map(|&(name, summary, run)| {
             let mut meta = crate::net::meta(SUITE, name, summary, Kind::Virtio);
             meta.timeout_ms = 60_000;
+            // napi-set knobs on the NIC, restored by the rig's guard.
+            meta.mutates_global = true;
             Case { meta, run }
         })
         .collect()

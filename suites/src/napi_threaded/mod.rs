@@ -106,6 +106,8 @@ pub fn cases() -> Vec<Case> {
             meta.requires.cpus = cpus;
             meta.timeout_ms = timeout_ms;
             meta.requires.probes = probes.iter().map(|p| (*p).to_owned()).collect();
+            // Threaded modes (a busy-poll kthread spins until disabled), restored by a guard.
+            meta.mutates_global = true;
             out.push(Case { meta, run });
         }
     }
