@@ -130,13 +130,16 @@ pub fn run(
     let mut answers: Option<std::collections::BTreeMap<String, String>> = None;
     loop {
         if let Some(answers) = &answers {
-            let (keep, ruled_out): (Vec<_>, Vec<_>) =
-                pending.partition(|(_, meta)| crate::plan::probe_gap(meta, answers).is_none());
-            for (pos, meta) in ruled_out {
-                let reason = crate::plan::probe_gap(meta, answers).unwrap_or_default();
-                let rec = record(meta, Outcome::Skip { reason }, 0);
-                on(SessionEvent::CaseFinished(&rec));
-                records.push((pos, rec));
+            let mut keep = Vec::new();
+            for (pos, meta) in pending {
+                match crate::plan::probe_gap(meta, answers) {
+                    None => keep.push((pos, meta)),
+                    Some(reason) => {
+                        let rec = record(meta, Outcome::Skip { reason }, 0);
+                        on(SessionEvent::CaseFinished(&rec));
+                        records.push((pos, rec));
+                    }
+                }
             }
             pending = keep.into_iter().peekable();
         }

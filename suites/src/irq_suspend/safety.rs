@@ -5,10 +5,11 @@
 //! timeout, median sample). The median: the host sometimes delivers a datagram late (seen: one
 //! sample 165 ms late among tight ones), which delays the IRQ that shows the resumption.
 
-use super::params::{dms, ms, DEFER_HARD_IRQS, GRO_FLUSH_TIMEOUT_NS, IRQ_SUSPEND_TIMEOUT_NS, LONG_TIMEOUT_NS};
+use super::params::{dms, ms, IRQ_SUSPEND_TIMEOUT_NS, LONG_TIMEOUT_NS};
 use super::resume::Bracket;
 use super::resume::{measure, Stopping};
 use super::rig::{Knobs, Rig};
+use super::start::SUSPEND;
 use pollcheck_guest::{CaseResult, Ctx};
 use std::time::Duration;
 
@@ -31,11 +32,7 @@ fn shown(m: Option<Duration>) -> String {
 
 pub(super) fn safety_timeout(ctx: &mut Ctx<'_>) -> CaseResult {
     let rig = Rig::up(ctx)?;
-    let knobs = Knobs {
-        defer_hard_irqs: DEFER_HARD_IRQS,
-        gro_flush_timeout_ns: GRO_FLUSH_TIMEOUT_NS,
-        irq_suspend_timeout_ns: IRQ_SUSPEND_TIMEOUT_NS,
-    };
+    let knobs = SUSPEND;
     rig.set(ctx, knobs)?;
     let timeout = Duration::from_nanos(IRQ_SUSPEND_TIMEOUT_NS);
     let mut all = Vec::new();
@@ -68,11 +65,7 @@ pub(super) fn safety_timeout(ctx: &mut Ctx<'_>) -> CaseResult {
 
 pub(super) fn close_resumes(ctx: &mut Ctx<'_>) -> CaseResult {
     let rig = Rig::up(ctx)?;
-    let knobs = Knobs {
-        defer_hard_irqs: DEFER_HARD_IRQS,
-        gro_flush_timeout_ns: GRO_FLUSH_TIMEOUT_NS,
-        irq_suspend_timeout_ns: LONG_TIMEOUT_NS,
-    };
+    let knobs = Knobs { irq_suspend_timeout_ns: LONG_TIMEOUT_NS, ..SUSPEND };
     rig.set(ctx, knobs)?;
     let timeout = Duration::from_nanos(LONG_TIMEOUT_NS);
     let bound = timeout / 4;

@@ -60,20 +60,24 @@ fn kick(ctx: &mut Ctx<'_>, fds: &[OwnedFd]) -> Result<(), Stop> {
     Ok(())
 }
 
-fn ring_trial(ctx: &mut Ctx<'_>, ring: &Ring, fds: &[OwnedFd]) -> Result<Spent, Stop> {
+/// ROUNDS rounds of: write every eventfd, then `harvest` until all FDS events are in (it returns
+/// how many events it took, or None when it found nothing left).
+fn trial(
+    ctx: &mut Ctx<'_>,
+    fds: &[OwnedFd],
+    mut harvest: impl FnMut(&mut Ctx<'_>) -> Result<Option<usize>, Stop>,
+) -> Result<Spent, Stop> {
     let mut s = Spent::default();
-    let mut batch = Vec::with_capacity(FDS);
     for _ in 0..ROUNDS {
         let start = Instant::now();
         kick(ctx, fds)?;
         let t = Instant::now();
         let mut got = 0;
         while got < FDS {
-            batch.clear();
-            if ring.consume(&mut batch) == 0 {
-                break;
+            match harvest(ctx)? {
+                None => break,
+                Some(n) => got += n,
             }
-            got += batch.iter().filter(|e| e.events != 0).count();
         }
         s.harvest += t.elapsed();
         s.round += start.elapsed();
@@ -82,25 +86,21 @@ fn ring_trial(ctx: &mut Ctx<'_>, ring: &Ring, fds: &[OwnedFd]) -> Result<Spent, 
     Ok(s)
 }
 
+fn ring_trial(ctx: &mut Ctx<'_>, ring: &Ring, fds: &[OwnedFd]) -> Result<Spent, Stop> {
+    let mut batch = Vec::with_capacity(FDS);
+    trial(ctx, fds, |_| {
+        batch.clear();
+        // Entries of removed items (events 0) don't count.
+        Ok((ring.consume(&mut batch) != 0).then(|| batch.iter().filter(|e| e.events != 0).count()))
+    })
+}
+
 fn wait_trial(ctx: &mut Ctx<'_>, ep: &OwnedFd, fds: &[OwnedFd]) -> Result<Spent, Stop> {
-    let mut s = Spent::default();
     let mut buf = vec![libc::epoll_event { events: 0, u64: 0 }; FDS];
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        kick(ctx, fds)?;
-        let t = Instant::now();
-        let mut got = 0;
-        while got < FDS {
-            match ctx.setup(userpoll::wait_buf(ep.as_fd(), &mut buf, 0), "epoll_wait")? {
-                0 => break,
-                n => got += n,
-            }
-        }
-        s.harvest += t.elapsed();
-        s.round += start.elapsed();
-        s.events += got as u64;
-    }
-    Ok(s)
+    trial(ctx, fds, |ctx| {
+        let n = ctx.setup(userpoll::wait_buf(ep.as_fd(), &mut buf, 0), "epoll_wait")?;
+        Ok((n != 0).then_some(n))
+    })
 }
 
 fn rate(events: u64, spent: Duration) -> f64 {
