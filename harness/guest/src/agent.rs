@@ -3,7 +3,8 @@
 use crate::case::Case;
 use crate::channel::Channel;
 use crate::{fork, init, modules, probe::Probe};
-use pollcheck_proto::{CaseMeta, Event, Features, Request, PROTOCOL_VERSION};
+use pollcheck_proto::boot::{self, BootParams, CaseList};
+use pollcheck_proto::{Event, Features, Probed, Request, PROTOCOL_VERSION};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -12,9 +13,9 @@ use std::time::{Duration, Instant};
 /// On the host, `--list-json` prints the cases' metadata (so the host plans without booting).
 /// As PID 1 in the guest it runs the agent loop and never returns.
 pub fn agent_main(cases: Vec<Case>, probes: &[Probe]) -> ! {
-    if std::env::args().nth(1).as_deref() == Some("--list-json") {
-        let metas: Vec<&CaseMeta> = cases.iter().map(|c| &c.meta).collect();
-        match serde_json::to_string(&metas) {
+    if std::env::args().nth(1).as_deref() == Some(boot::LIST_FLAG) {
+        let list = CaseList { protocol: PROTOCOL_VERSION, cases: cases.iter().map(|c| c.meta.clone()).collect() };
+        match serde_json::to_string(&list) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("pollcheck-agent: failed to encode the case list: {e}");
@@ -25,7 +26,7 @@ pub fn agent_main(cases: Vec<Case>, probes: &[Probe]) -> ! {
     }
     if std::process::id() != 1 {
         eprintln!(
-            "pollcheck-agent: runs as PID 1 inside a pollcheck VM; on the host, use `pollcheck run` (or --list-json)"
+            "pollcheck-agent: runs as PID 1 inside a pollcheck VM; on the host, use `pollcheck run` (or {})", boot::LIST_FLAG
         );
         std::process::exit(2);
     }
@@ -37,7 +38,8 @@ pub fn agent_main(cases: Vec<Case>, probes: &[Probe]) -> ! {
 }
 
 fn run_agent(cases: &[Case], probes: &[Probe]) -> ! {
-    let path = init::cmdline_value("pollcheck.channel").unwrap_or_else(|| "/dev/ttyS1".into());
+    let params = BootParams::parse(&std::fs::read_to_string("/proc/cmdline").unwrap_or_default());
+    let path = params.channel;
     let mut chan = match Channel::open_serial(Path::new(&path)) {
         Ok(c) => c,
         Err(e) => {
@@ -45,13 +47,13 @@ fn run_agent(cases: &[Case], probes: &[Probe]) -> ! {
             init::power_off();
         }
     };
-    let (modules_loaded, modules_failed) = modules::load_all(Path::new("/modules"));
+    let (modules_loaded, modules_failed) = modules::load_all(Path::new("/"));
     let features = Features {
         kernel_release: nix::sys::utsname::uname()
             .map(|u| u.release().to_string_lossy().into_owned())
             .unwrap_or_default(),
         cpus: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
-        probes: probes.iter().map(|p| (p.name.to_owned(), (p.run)())).collect(),
+        probes: probes.iter().map(|p| (p.name.to_owned(), Probed { feature: p.feature, answer: (p.run)() })).collect(),
         modules_loaded,
         modules_failed,
     };

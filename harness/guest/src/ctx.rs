@@ -1,9 +1,10 @@
-//! The test-author API: checks (ASSERT stops, EXPECT continues), skips, logs and a defer stack.
+//! The test-author API: checks (ASSERT stops, EXPECT continues), skips that say what is absent
+//! and how that was established, setup steps, logs and a defer stack.
 
 use crate::case::Stop;
 use crate::channel::EventSink;
 use nix::errno::Errno;
-use pollcheck_proto::{CaseId, Check, Event, Severity};
+use pollcheck_proto::{CaseId, Check, Event, Feature, Severity};
 use std::fmt::{Debug, Display};
 use std::panic::Location;
 
@@ -43,9 +44,16 @@ impl<'s> Ctx<'s> {
         self.deferred.push(Box::new(f));
     }
 
-    /// The reason this case cannot run here; return it with `return Err(ctx.skip(..))`.
-    pub fn skip(&mut self, reason: impl Into<String>) -> Stop {
-        Stop::Skipped(reason.into())
+    /// `feature` is absent, established as `how` says (an answer a kernel that broke the feature
+    /// could not give the same way); return it with `return Err(ctx.absent(..))`. The host turns
+    /// it into a FAIL when the kernel promised the feature.
+    pub fn absent(&mut self, feature: Feature, how: impl Into<String>) -> Stop {
+        Stop::Skipped { feature: Some(feature), reason: how.into() }
+    }
+
+    /// This guest cannot run the case (too few CPUs, one queue): not a claim about the kernel.
+    pub fn not_here(&mut self, why: impl Into<String>) -> Stop {
+        Stop::Skipped { feature: None, reason: why.into() }
     }
 
     /// Fatal check: records it and stops the case when `ok` is false.
@@ -99,17 +107,14 @@ impl<'s> Ctx<'s> {
         }
     }
 
-    /// Setup that must work for the case to mean anything; failure is a setup problem, not a
-    /// verdict on the feature, so it is reported as a failed ASSERT with the error.
+    /// Setup that must work for the case to mean anything. Its failure is no verdict on the
+    /// feature: the case ends as ERROR setup, naming `step` and the error.
     #[track_caller]
-    pub fn setup<T, E: Display>(&mut self, res: Result<T, E>, what: &str) -> Result<T, Stop> {
-        match res {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                self.record(Severity::Assert, false, format!("setup: {what}"), e.to_string(), Location::caller());
-                Err(Stop::Failed)
-            }
-        }
+    pub fn setup<T, E: Display>(&mut self, res: Result<T, E>, step: &str) -> Result<T, Stop> {
+        res.map_err(|e| {
+            let at = Location::caller();
+            Stop::Setup { step: step.to_owned(), error: format!("{e} (at {}:{})", at.file(), at.line()) }
+        })
     }
 
     fn record(&mut self, severity: Severity, passed: bool, what: String, observed: String, at: &Location<'_>) -> bool {

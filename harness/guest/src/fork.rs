@@ -52,7 +52,7 @@ fn child(case: &Case, wr: OwnedFd) -> ! {
     let mut sink = EventSink::new(wr);
     let outcome = {
         let mut ctx = Ctx::new(case.meta.id.clone(), &mut sink);
-        let result = catch_unwind(AssertUnwindSafe(|| (case.run)(&mut ctx)));
+        let result = catch_unwind(AssertUnwindSafe(|| case.run(&mut ctx)));
         // Cleanups run before the verdict is sent, so a failing cleanup is still reported.
         let cleanup = catch_unwind(AssertUnwindSafe(|| ctx.run_deferred()));
         match (result, cleanup) {
@@ -68,15 +68,17 @@ fn child(case: &Case, wr: OwnedFd) -> ! {
     unsafe { libc::_exit(0) }
 }
 
-/// The outcome of a case that returned normally.
+/// The outcome of a case that returned normally. A failure observed before the case skipped or
+/// met a setup error is still a failure.
 pub(crate) fn verdict(result: Result<(), Stop>, failed: &[pollcheck_proto::Check]) -> Outcome {
+    if !failed.is_empty() {
+        return Outcome::Fail { checks: failed.to_vec() };
+    }
     match result {
-        Err(Stop::Skipped(reason)) if failed.is_empty() => Outcome::Skip { reason },
-        Err(Stop::XFail(reason)) => Outcome::XFail { reason },
-        _ if !failed.is_empty() => Outcome::Fail { checks: failed.to_vec() },
-        Err(Stop::Failed) => Outcome::error(ErrorKind::CaseCrashed, "case stopped as failed without a failed check"),
-        Err(Stop::Skipped(reason)) => Outcome::Skip { reason },
         Ok(()) => Outcome::Pass,
+        Err(Stop::Skipped { feature, reason }) => Outcome::Skip { reason, feature },
+        Err(Stop::Setup { step, error }) => Outcome::error(ErrorKind::Setup, format!("{step}: {error}")),
+        Err(Stop::Failed) => Outcome::error(ErrorKind::CaseCrashed, "case stopped as failed without a failed check"),
     }
 }
 
@@ -143,7 +145,7 @@ fn drain_lines(pending: &mut Vec<u8>, out: &mut EventSink, verdict: &mut Option<
 mod tests {
     use super::verdict;
     use crate::Stop;
-    use pollcheck_proto::{Check, Outcome, OutcomeKind, Severity};
+    use pollcheck_proto::{Check, ErrorKind, Feature, Outcome, OutcomeKind, Severity};
 
     fn failed_check() -> Check {
         Check {
@@ -157,11 +159,15 @@ mod tests {
 
     #[test]
     fn verdict_rules() {
+        let skip = || Err(Stop::Skipped { feature: Some(Feature::EpollParams), reason: "ENOTTY".into() });
+        let setup = || Err(Stop::Setup { step: "build the test network".into(), error: "EBUSY".into() });
         assert_eq!(verdict(Ok(()), &[]), Outcome::Pass);
-        assert_eq!(verdict(Err(Stop::Skipped("no".into())), &[]).kind(), OutcomeKind::Skip);
+        assert_eq!(verdict(skip(), &[]), Outcome::absent(Feature::EpollParams, "ENOTTY"));
         assert_eq!(verdict(Ok(()), &[failed_check()]).kind(), OutcomeKind::Fail);
-        // A skip after a failed EXPECT is still a failure: the failure was observed.
-        assert_eq!(verdict(Err(Stop::Skipped("no".into())), &[failed_check()]).kind(), OutcomeKind::Fail);
+        // A skip or a setup error after a failed EXPECT is still a failure: it was observed.
+        assert_eq!(verdict(skip(), &[failed_check()]).kind(), OutcomeKind::Fail);
+        assert_eq!(verdict(setup(), &[failed_check()]).kind(), OutcomeKind::Fail);
+        assert_eq!(verdict(setup(), &[]), Outcome::error(ErrorKind::Setup, "build the test network: EBUSY"));
         assert_eq!(verdict(Err(Stop::Failed), &[failed_check()]).kind(), OutcomeKind::Fail);
         assert_eq!(verdict(Err(Stop::Failed), &[]).kind(), OutcomeKind::Error);
     }

@@ -39,16 +39,6 @@ fn attach_console() {
     }
 }
 
-/// The value of `key=` on the kernel command line.
-pub(crate) fn cmdline_value(key: &str) -> Option<String> {
-    let cmdline = fs::read_to_string("/proc/cmdline").ok()?;
-    parse_cmdline_value(&cmdline, key)
-}
-
-pub(crate) fn parse_cmdline_value(cmdline: &str, key: &str) -> Option<String> {
-    cmdline.split_whitespace().find_map(|w| w.strip_prefix(key)?.strip_prefix('=').map(str::to_owned))
-}
-
 /// End the VM: `reboot -f` semantics; with `reboot=t` and QEMU `-no-reboot` QEMU exits at once.
 /// (Kernels without ACPI cannot power off.)
 pub(crate) fn power_off() -> ! {
@@ -57,18 +47,5 @@ pub(crate) fn power_off() -> ! {
     // reboot(2) only returns on failure; PID 1 must never exit.
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cmdline_value;
-
-    #[test]
-    fn finds_key_value_and_ignores_prefix_matches() {
-        let c = "console=ttyS0 pollcheck.channel=/dev/ttyS1 pollcheck.channelx=no quiet\n";
-        assert_eq!(parse_cmdline_value(c, "pollcheck.channel").as_deref(), Some("/dev/ttyS1"));
-        assert_eq!(parse_cmdline_value(c, "missing"), None);
-        assert_eq!(parse_cmdline_value(c, "quiet"), None);
     }
 }

@@ -16,7 +16,7 @@ mod probe;
 
 pub use agent::agent_main;
 pub use caps::without_capability;
-pub use case::{Case, CaseResult, Stop};
+pub use case::{collect, Case, CaseBuilder, CaseResult, Stop, Variant};
 pub use ctx::Ctx;
 pub use probe::Probe;
 

@@ -1,14 +1,17 @@
 //! Loading the kernel modules the host packed into the initramfs, in the order it chose.
 
+use pollcheck_proto::boot;
 use std::fs;
 use std::path::Path;
 
-/// Load every module listed in `<dir>/order` (one file name per line, dependencies first).
-/// Returns (loaded, failed-with-reason). A module already present counts as loaded.
-pub(crate) fn load_all(dir: &Path) -> (Vec<String>, Vec<String>) {
+/// Load every module the order file under `root` lists (one file name per line, dependencies
+/// first; the layout is `pollcheck_proto::boot`'s). Returns (loaded, failed-with-reason). A
+/// module already present counts as loaded.
+pub(crate) fn load_all(root: &Path) -> (Vec<String>, Vec<String>) {
     let mut loaded = Vec::new();
     let mut failed = Vec::new();
-    let Ok(order) = fs::read_to_string(dir.join("order")) else {
+    let dir = root.join(boot::MODULES_DIR);
+    let Ok(order) = fs::read_to_string(root.join(boot::MODULE_ORDER)) else {
         return (loaded, failed);
     };
     for name in order.lines().map(str::trim).filter(|l| !l.is_empty()) {

@@ -89,6 +89,13 @@ pub struct CaseMeta {
     /// ends in a timeout or an error (its cleanup may not have run) the host boots a fresh guest
     /// for the next case.
     pub mutates_global: bool,
+    /// Run only when a filter names its suite (the harness's own selftests, benchmarks).
+    #[serde(default)]
+    pub hidden: bool,
+    /// The kernel features the case checks: when the kernel promises one of them (release and
+    /// config, or a patch set in its spec), finding it absent is a FAIL.
+    #[serde(default)]
+    pub features: Vec<crate::Feature>,
 }
 
 #[cfg(test)]

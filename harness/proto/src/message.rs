@@ -7,7 +7,7 @@ use crate::{CaseId, Check, Features, Outcome};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; host and agent refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -13,11 +13,15 @@ pub enum Outcome {
     Fail {
         checks: Vec<Check>,
     },
-    /// The kernel lacks what the case needs; the reason says what and how it was detected.
+    /// The case did not run its checks: `feature` names the kernel feature found absent (the
+    /// reason says how that was established), or is `None` when this guest cannot run the case
+    /// (too few CPUs or queues; the reason says which).
     Skip {
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        feature: Option<crate::Feature>,
     },
-    /// A known, documented failure on this kernel.
+    /// A failure the run's expectations declare known on this kernel, with their reason.
     XFail {
         reason: String,
     },
@@ -44,7 +48,8 @@ pub enum ErrorKind {
     AgentLost,
     /// The case process died from a signal or a Rust panic outside an assertion.
     CaseCrashed,
-    /// The case could not set up what it needs (topology, privileges) for a reason other than a missing feature.
+    /// The case could not set up what it needs (topology, privileges) for a reason other than a
+    /// missing feature: the detail names the failing step and its error.
     Setup,
     /// The host could not prepare the run (kernel, initramfs, QEMU).
     Host,
@@ -81,6 +86,16 @@ impl Outcome {
 
     pub fn error(kind: ErrorKind, detail: impl Into<String>) -> Self {
         Outcome::Error { kind, detail: detail.into() }
+    }
+
+    /// A Skip because `feature` is absent, established as `how` says.
+    pub fn absent(feature: crate::Feature, how: impl Into<String>) -> Self {
+        Outcome::Skip { reason: how.into(), feature: Some(feature) }
+    }
+
+    /// A Skip because this guest cannot run the case (not a claim about the kernel).
+    pub fn not_here(why: impl Into<String>) -> Self {
+        Outcome::Skip { reason: why.into(), feature: None }
     }
 }
 
