@@ -33,6 +33,11 @@ impl KernelConfig {
         &self.path
     }
 
+    /// The symbol's value (`y`, `m`, a number or string), None when unset.
+    pub fn value(&self, symbol: &str) -> Option<&str> {
+        self.values.get(symbol.strip_prefix("CONFIG_").unwrap_or(symbol)).map(String::as_str)
+    }
+
     /// Built in (`y`) or as a module (`m`; the harness loads modules a case asks for).
     pub fn has(&self, symbol: &str) -> bool {
         let symbol = symbol.strip_prefix("CONFIG_").unwrap_or(symbol);

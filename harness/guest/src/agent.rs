@@ -26,7 +26,8 @@ pub fn agent_main(cases: Vec<Case>, probes: &[Probe]) -> ! {
     }
     if std::process::id() != 1 {
         eprintln!(
-            "pollcheck-agent: runs as PID 1 inside a pollcheck VM; on the host, use `pollcheck run` (or {})", boot::LIST_FLAG
+            "pollcheck-agent: runs as PID 1 inside a pollcheck VM; on the host, use `pollcheck run` (or {})",
+            boot::LIST_FLAG
         );
         std::process::exit(2);
     }

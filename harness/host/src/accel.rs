@@ -1,6 +1,7 @@
 //! Choosing KVM or TCG: a real short KVM boot decides (a /dev/kvm that opens is not enough),
 //! and the verdict is cached per host CPU, host kernel and QEMU version.
 
+use crate::qemu::Qemu;
 use crate::report::model::Accel;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,7 +35,7 @@ pub struct ProbeFailure {
 /// Decide the accelerator. `probe` boots a guest under KVM and says whether its agent came up.
 pub fn decide(
     choice: AccelChoice,
-    qemu: &Path,
+    qemu: &Qemu,
     cache_dir: &Path,
     probe: impl FnOnce() -> Result<(), ProbeFailure>,
 ) -> AccelDecision {
@@ -77,8 +78,8 @@ fn cache_file(cache_dir: &Path, key: &str) -> PathBuf {
 }
 
 /// A key for "this host with this QEMU": QEMU's version line, the host kernel, the CPU model.
-fn host_key(qemu: &Path) -> String {
-    let version = duct::cmd(qemu, ["--version"]).stderr_null().unchecked().read().unwrap_or_default();
+fn host_key(qemu: &Qemu) -> String {
+    let version = &qemu.version_line;
     let release = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
@@ -86,7 +87,7 @@ fn host_key(qemu: &Path) -> String {
         .find(|l| l.starts_with("model name"))
         .unwrap_or_default()
         .to_owned();
-    key_of(&version, &release, &cpu)
+    key_of(version, &release, &cpu)
 }
 
 /// Pure: the cache key from its three inputs.
@@ -106,7 +107,8 @@ mod tests {
     #[test]
     fn explicit_choices_skip_the_probe() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let d = decide(AccelChoice::Tcg, Path::new("/nonexistent"), dir.path(), || panic!("no probe"));
+        let qemu = Qemu { path: "/nonexistent".into(), version: String::new(), version_line: String::new() };
+        let d = decide(AccelChoice::Tcg, &qemu, dir.path(), || panic!("no probe"));
         assert_eq!(d.accel, Accel::Tcg);
     }
 

@@ -1,7 +1,8 @@
 //! The static guest agent: where it is, building it when needed, and asking it for its cases.
 
 use crate::error::HostError;
-use pollcheck_proto::CaseMeta;
+use pollcheck_proto::boot::{self, CaseList};
+use pollcheck_proto::{CaseMeta, PROTOCOL_VERSION};
 use std::path::{Path, PathBuf};
 
 /// The workspace this host library was built in (the agent is built from the same sources).
@@ -60,9 +61,10 @@ pub fn build_args(target_dir: &Path) -> Vec<String> {
     .collect()
 }
 
-/// The agent's cases, asked from the binary itself (`--list-json`), without booting anything.
+/// The agent's cases, asked from the binary itself (its list flag), without booting anything.
+/// An agent of another protocol version is refused here, before any guest boots.
 pub fn list_cases(agent: &Path) -> Result<Vec<CaseMeta>, HostError> {
-    let out = duct::cmd(agent, ["--list-json"])
+    let out = duct::cmd(agent, [boot::LIST_FLAG])
         .stdout_capture()
         .stderr_capture()
         .unchecked()
@@ -71,5 +73,41 @@ pub fn list_cases(agent: &Path) -> Result<Vec<CaseMeta>, HostError> {
     if !out.status.success() {
         return Err(HostError::AgentList(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
-    serde_json::from_slice(&out.stdout).map_err(|e| HostError::AgentList(format!("failed to parse the case list: {e}")))
+    parse_list(agent, &out.stdout)
+}
+
+/// The cases of an agent's list output, if it speaks this host's protocol (pure).
+pub fn parse_list(agent: &Path, json: &[u8]) -> Result<Vec<CaseMeta>, HostError> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        protocol: u32,
+    }
+    let mismatch = |got| HostError::ProtocolMismatch { agent: agent.to_owned(), got, want: PROTOCOL_VERSION };
+    match serde_json::from_slice::<Version>(json) {
+        Ok(v) if v.protocol != PROTOCOL_VERSION => return Err(mismatch(v.protocol)),
+        Ok(_) => {}
+        // Version 1 agents printed a bare array of cases.
+        Err(_) if json.first() == Some(&b'[') => return Err(mismatch(1)),
+        Err(e) => return Err(HostError::AgentList(format!("failed to parse the case list: {e}"))),
+    }
+    let list: CaseList = serde_json::from_slice(json)
+        .map_err(|e| HostError::AgentList(format!("failed to parse the case list: {e}")))?;
+    Ok(list.cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agent_of_another_protocol_is_one_clear_error() {
+        let agent = Path::new("/a/pollcheck-agent");
+        let ok = format!("{{\"protocol\":{PROTOCOL_VERSION},\"cases\":[]}}");
+        assert!(parse_list(agent, ok.as_bytes()).expect("parses").is_empty());
+        let newer = parse_list(agent, b"{\"protocol\":99,\"cases\":[]}").expect_err("refused").to_string();
+        assert!(newer.contains("speaks protocol 99, this host speaks"), "{newer}");
+        let old = parse_list(agent, b"[]").expect_err("refused").to_string();
+        assert!(old.contains("speaks protocol 1"), "{old}");
+        assert!(parse_list(agent, b"garbage").is_err());
+    }
 }

@@ -26,6 +26,14 @@ pub enum HostError {
     Report(#[from] crate::report::ReportError),
     #[error("failed to set up the test network: {0}")]
     BadQueues(String),
+    #[error("{0}")]
+    Qemu(String),
+    #[error("{0}")]
+    BadInput(String),
+    #[error("failed to read the expectations {path}: {why}")]
+    BadExpect { path: PathBuf, why: String },
+    #[error("the guest agent {agent} speaks protocol {got}, this host speaks {want}: rebuild it (cargo build) or unset POLLCHECK_AGENT")]
+    ProtocolMismatch { agent: PathBuf, got: u32, want: u32 },
     #[error("no case matches {filter:?}{hint}")]
     NoCaseMatches { filter: String, hint: String },
 }

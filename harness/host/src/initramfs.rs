@@ -5,6 +5,7 @@
 use crate::error::HostError;
 use cpio::newc::{Builder, ModeFileType};
 use pollcheck_images::ModuleSet;
+use pollcheck_proto::boot;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -19,16 +20,16 @@ pub struct Entry {
 /// The archive's entries: directories, `/init`, `/modules/<name>.ko` and `/modules/order`.
 pub fn entries(agent: &[u8], modules: Option<&ModuleSet>) -> Vec<Entry> {
     let dir = |p: &str| Entry { path: p.to_owned(), mode: 0o755, data: Vec::new() };
-    let mut out: Vec<Entry> = ["dev", "proc", "sys", "tmp", "run", "modules"].iter().map(|d| dir(d)).collect();
-    out.push(Entry { path: "init".into(), mode: 0o755, data: agent.to_vec() });
+    let mut out: Vec<Entry> = ["dev", "proc", "sys", "tmp", "run", boot::MODULES_DIR].iter().map(|d| dir(d)).collect();
+    out.push(Entry { path: boot::INIT.into(), mode: 0o755, data: agent.to_vec() });
     let mut order = String::new();
     for m in modules.map(|s| s.modules.as_slice()).unwrap_or_default() {
         let file = format!("{}.ko", m.name);
         order.push_str(&file);
         order.push('\n');
-        out.push(Entry { path: format!("modules/{file}"), mode: 0o644, data: m.data.clone() });
+        out.push(Entry { path: format!("{}/{file}", boot::MODULES_DIR), mode: 0o644, data: m.data.clone() });
     }
-    out.push(Entry { path: "modules/order".into(), mode: 0o644, data: order.into_bytes() });
+    out.push(Entry { path: boot::MODULE_ORDER.into(), mode: 0o644, data: order.into_bytes() });
     out
 }
 
@@ -37,7 +38,7 @@ pub fn write(path: &Path, entries: Vec<Entry>) -> Result<(), HostError> {
     let err = |source| HostError::Initramfs { path: path.to_owned(), source };
     let file = std::fs::File::create(path).map_err(err)?;
     let inputs = entries.into_iter().map(|e| {
-        let kind = if e.path.contains('.') || e.path == "init" || e.path.ends_with("order") {
+        let kind = if e.path.contains('.') || e.path == boot::INIT || e.path == boot::MODULE_ORDER {
             ModeFileType::Regular
         } else {
             ModeFileType::Directory

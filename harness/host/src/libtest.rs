@@ -3,11 +3,14 @@
 //! for every selected case, and each trial reports its own case's outcome from that session.
 //!
 //! Environment: `POLLCHECK_KERNEL` (a spec or a bzImage path; default: the newest Debian cloud
-//! kernel), `POLLCHECK_MODULES` (modules dir for a path kernel), `POLLCHECK_ACCEL` (auto|kvm|tcg).
+//! kernel), `POLLCHECK_MODULES` (modules dir for a path kernel), `POLLCHECK_ACCEL` (auto|kvm|tcg),
+//! `POLLCHECK_EXPECT` (auto|none|FILE), `POLLCHECK_JOBS` (guests at once).
 
 use crate::accel::AccelChoice;
+use crate::display::{Detail, LiveDisplay};
 use crate::report::model::CaseRecord;
-use crate::session::{self, SessionConfig, SessionEvent};
+use crate::session::{self, SessionConfig};
+use crate::workspace::Workspace;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use pollcheck_proto::{CaseMeta, Outcome};
 use std::collections::HashMap;
@@ -59,7 +62,7 @@ pub fn main(cases: Vec<CaseMeta>) -> ! {
 pub fn completion(rec: &CaseRecord) -> Result<Completion, Failed> {
     match &rec.outcome {
         Outcome::Pass => Ok(Completion::Completed),
-        Outcome::Skip { reason } => Ok(Completion::ignored_with(format!("SKIP {reason}"))),
+        Outcome::Skip { reason, .. } => Ok(Completion::ignored_with(format!("SKIP {reason}"))),
         Outcome::XFail { reason } => Ok(Completion::ignored_with(format!("XFAIL {reason}"))),
         Outcome::Fail { checks } => {
             let lines: Vec<String> =
@@ -81,34 +84,29 @@ pub fn completion(rec: &CaseRecord) -> Result<Completion, Failed> {
 fn run_session(cases: &[CaseMeta]) -> Results {
     let spec = std::env::var("POLLCHECK_KERNEL").unwrap_or_else(|_| "default".into());
     let modules = std::env::var_os("POLLCHECK_MODULES").map(PathBuf::from);
-    let accel = match std::env::var("POLLCHECK_ACCEL").as_deref() {
+    let ws = Workspace::open().map_err(|e| e.to_string())?;
+    let kernel = ws.kernel(&spec, modules.as_deref()).map_err(|e| e.to_string())?;
+    let mut cfg = SessionConfig::new(kernel, &ws);
+    cfg.accel = match std::env::var("POLLCHECK_ACCEL").as_deref() {
         Ok("kvm") => AccelChoice::Kvm,
         Ok("tcg") => AccelChoice::Tcg,
         _ => AccelChoice::Auto,
     };
-    let cache = pollcheck_images::Cache::open_default().map_err(|e| e.to_string())?;
-    let progress = crate::progress::TermProgress::default();
-    let kernel = pollcheck_images::resolve(&spec, modules.as_deref(), &cache, &progress).map_err(|e| e.to_string())?;
-    let cfg = SessionConfig {
-        queues: None,
-        kernel,
-        accel,
-        cpus: None,
-        memory_mb: 1024,
-        artifacts_root: artifacts_root(),
-        cache_dir: cache.root().to_owned(),
-    };
-    let result = session::run(&cfg, cases, &mut |ev| {
-        if let SessionEvent::AccelChosen(d) = ev {
-            eprintln!("pollcheck: kernel {spec}; accelerator {} ({})", d.accel, d.reason);
-        }
-    })
-    .map_err(|e| e.to_string())?;
+    if let Ok(e) = std::env::var("POLLCHECK_EXPECT") {
+        cfg.expect = e.parse().unwrap_or_default();
+    }
+    if let Ok(j) = std::env::var("POLLCHECK_JOBS") {
+        cfg.jobs = Some(j.trim().parse().map_err(|_| format!("POLLCHECK_JOBS is {j:?}, not a number of guests"))?);
+    }
+    let display = LiveDisplay::new(Detail::Boots, false);
+    let result = session::run(&ws, &cfg, cases, &display).map_err(|e| e.to_string())?;
+    display.finish();
     eprintln!(
-        "pollcheck: kernel release {}; {} case(s) in {} ms; reports in {}",
+        "pollcheck: kernel {spec} (release {}); {} case(s) in {} ms on {} guest(s); reports in {}",
         result.report.kernel.release,
         result.report.cases.len(),
         result.report.duration_ms,
+        result.report.guests,
         result.artifacts.path().display()
     );
     Ok(result.report.cases.into_iter().map(|r| (r.id.to_string(), r)).collect())

@@ -183,6 +183,7 @@ mod tests {
                 checks: Vec::new(),
                 logs: Vec::new(),
                 console_excerpt: None,
+                guest: None,
             })
             .collect();
         RunReport { duration_ms, cases, ..fixtures::empty() }

@@ -4,32 +4,21 @@
 //! or napi-get report shows up as a snapshot diff. Ignored by default because it needs the
 //! source build; `.ci/run` runs it after building src:7.2.
 
-use pollcheck::accel::AccelChoice;
-use pollcheck::agent_bin;
 use pollcheck::session::{self, SessionConfig};
+use pollcheck::Workspace;
 
 const PREFIX: &str = "netlink-dump: ";
 
 #[test]
 #[ignore = "boots src:7.2 (a source build; .ci/run builds it first)"]
 fn netlink_dumps_of_both_topologies() {
-    let agent = agent_bin::agent_path().expect("agent builds");
-    let all = agent_bin::list_cases(&agent).expect("agent lists its cases");
+    let ws = Workspace::open().expect("the agent builds and lists its cases");
     let names = ["net::netlink_dump.virtio", "net::netlink_dump.netdevsim"];
     let cases: Vec<_> =
-        names.iter().map(|n| all.iter().find(|c| c.id.to_string() == *n).expect("case exists").clone()).collect();
-    let cache = pollcheck_images::Cache::open_default().expect("cache");
-    let kernel = pollcheck_images::resolve("src:7.2", None, &cache, &pollcheck_images::NoProgress).expect("kernel");
-    let cfg = SessionConfig {
-        queues: Some(4),
-        kernel,
-        accel: AccelChoice::Auto,
-        cpus: None,
-        memory_mb: 1024,
-        artifacts_root: pollcheck::libtest::artifacts_root(),
-        cache_dir: cache.root().to_owned(),
-    };
-    let result = session::run(&cfg, &cases, &mut |_| {}).expect("session runs");
+        names.iter().map(|n| ws.cases.iter().find(|c| c.id.to_string() == *n).expect("case exists").clone()).collect();
+    let mut cfg = SessionConfig::new(ws.kernel("src:7.2", None).expect("kernel"), &ws);
+    cfg.queues = Some(4);
+    let result = session::run(&ws, &cfg, &cases, &session::Quiet).expect("session runs");
     for rec in &result.report.cases {
         let line = rec.logs.iter().find_map(|l| l.strip_prefix(PREFIX)).unwrap_or_else(|| {
             panic!("{} logged no dump: {:?} {:?}", rec.id, rec.outcome, rec.logs);

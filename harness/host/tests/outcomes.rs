@@ -2,10 +2,9 @@
 //! and each must come back as its outcome, with the guest rebooted after a kernel panic so the
 //! cases after it still run, and after a case that changed global state and timed out. Boots the default kernel (or `POLLCHECK_KERNEL`).
 
-use pollcheck::accel::AccelChoice;
-use pollcheck::agent_bin;
 use pollcheck::report::model::CaseRecord;
 use pollcheck::session::{self, SessionConfig};
+use pollcheck::Workspace;
 use pollcheck_proto::{ErrorKind, Outcome, OutcomeKind};
 
 fn by_name<'a>(recs: &'a [CaseRecord], name: &str) -> &'a CaseRecord {
@@ -14,8 +13,8 @@ fn by_name<'a>(recs: &'a [CaseRecord], name: &str) -> &'a CaseRecord {
 
 #[test]
 fn each_misbehaviour_maps_to_its_outcome() {
-    let agent = agent_bin::agent_path().expect("agent builds");
-    let all = agent_bin::list_cases(&agent).expect("agent lists its cases");
+    let ws = Workspace::open().expect("the agent builds and lists its cases");
+    let all = &ws.cases;
     let order = [
         "selftest::pass",
         "selftest::fail_expect",
@@ -32,19 +31,12 @@ fn each_misbehaviour_maps_to_its_outcome() {
     ];
     let cases: Vec<_> =
         order.iter().map(|n| all.iter().find(|c| c.id.to_string() == *n).expect("case exists").clone()).collect();
-    let cache = pollcheck_images::Cache::open_default().expect("cache");
     let spec = std::env::var("POLLCHECK_KERNEL").unwrap_or_else(|_| "default".into());
-    let kernel = pollcheck_images::resolve(&spec, None, &cache, &pollcheck_images::NoProgress).expect("kernel");
-    let cfg = SessionConfig {
-        queues: None,
-        kernel,
-        accel: AccelChoice::Auto,
-        cpus: None,
-        memory_mb: 512,
-        artifacts_root: pollcheck::libtest::artifacts_root(),
-        cache_dir: cache.root().to_owned(),
-    };
-    let result = session::run(&cfg, &cases, &mut |_| {}).expect("session runs");
+    let mut cfg = SessionConfig::new(ws.kernel(&spec, None).expect("kernel"), &ws);
+    cfg.memory_mb = 512;
+    // One guest: defer_ran and global_fresh judge what the case before them left on that guest.
+    cfg.jobs = Some(1);
+    let result = session::run(&ws, &cfg, &cases, &session::Quiet).expect("session runs");
     let recs = &result.report.cases;
     assert_eq!(recs.len(), order.len(), "every case has a record");
 

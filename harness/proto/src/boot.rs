@@ -106,7 +106,8 @@ mod tests {
 
     #[test]
     fn words_read_back() {
-        let p = BootParams { channel: "/dev/ttyS1".into(), net: Some(NetParams { backend: NetBackend::Tap, queues: 4 }) };
+        let p =
+            BootParams { channel: "/dev/ttyS1".into(), net: Some(NetParams { backend: NetBackend::Tap, queues: 4 }) };
         let line = format!("console=ttyS0 {} quiet", p.words().join(" "));
         assert_eq!(line, "console=ttyS0 pollcheck.channel=/dev/ttyS1 pollcheck.net=tap,4 quiet");
         assert_eq!(BootParams::parse(&line), p);

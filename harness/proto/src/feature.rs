@@ -266,10 +266,7 @@ mod tests {
 
     #[test]
     fn describes_the_promise() {
-        assert_eq!(
-            Feature::EpollParams.promise().describe(),
-            "since 6.9 with CONFIG_EPOLL, CONFIG_NET_RX_BUSY_POLL"
-        );
+        assert_eq!(Feature::EpollParams.promise().describe(), "since 6.9 with CONFIG_EPOLL, CONFIG_NET_RX_BUSY_POLL");
         assert_eq!(Feature::Userpoll.promise().describe(), "with the userpoll patch set");
     }
 }

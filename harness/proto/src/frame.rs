@@ -43,7 +43,11 @@ mod tests {
             Event::Ready { protocol: PROTOCOL_VERSION, features: Features::default() },
             Event::Started { case: case.clone() },
             Event::Log { case: case.clone(), line: "hello \"quoted\"\nnext".into() },
-            Event::Done { case: case.clone(), outcome: Outcome::absent(crate::Feature::EpollParams, "no"), duration_ms: 3 },
+            Event::Done {
+                case: case.clone(),
+                outcome: Outcome::absent(crate::Feature::EpollParams, "no"),
+                duration_ms: 3,
+            },
         ];
         for e in events {
             let line = encode(&e);

@@ -40,6 +40,10 @@ mod tests {
             run_id: "r".into(),
             kernel: KernelInfo { spec: "7.2".into(), release: "7.2.13".into() },
             accel: Accel::Tcg,
+            qemu: "7.2.19".into(),
+            expectations: String::new(),
+            modules_failed: Vec::new(),
+            guests: 1,
             started_unix: 0,
             duration_ms: 1,
             cases: outcomes
@@ -53,6 +57,7 @@ mod tests {
                     checks: Vec::new(),
                     logs: Vec::new(),
                     console_excerpt: None,
+                    guest: None,
                 })
                 .collect(),
         }
@@ -60,7 +65,7 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        let skip = || Outcome::Skip { reason: "no EPIOCGPARAMS".into() };
+        let skip = || Outcome::absent(pollcheck_proto::Feature::EpollParams, "no EPIOCGPARAMS");
         assert_eq!(judge(&report(vec![Outcome::Pass, skip()])), Verdict::Good);
         assert!(matches!(judge(&report(vec![Outcome::Pass, Outcome::Fail { checks: vec![] }])), Verdict::Bad(_)));
         assert!(matches!(judge(&report(vec![Outcome::Timeout { after_ms: 5 }])), Verdict::Bad(_)));

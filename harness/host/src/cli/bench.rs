@@ -1,10 +1,11 @@
 //! `pollcheck bench boot`: how long from `pollcheck run` start to the first case, and to the end
 //! of a suite, over repeated runs on one kernel (targets belong here, not in timed tests).
 
+use super::guest_args::GuestArgs;
 use clap::{Args, Subcommand};
-use pollcheck::accel::AccelChoice;
+use pollcheck::display::{Detail, LiveDisplay};
 use pollcheck::session::{self, SessionConfig};
-use pollcheck::{agent_bin, plan};
+use pollcheck::Workspace;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -31,8 +32,8 @@ pub struct BootArgs {
     filters: Vec<String>,
     #[arg(long, default_value_t = 5)]
     repeat: u32,
-    #[arg(long, value_enum, default_value = "auto")]
-    accel: AccelChoice,
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -45,45 +46,44 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// What every benchmark starts from: the selected cases, and a session config per kernel whose
-/// artifacts go to a temp dir (benchmarks keep numbers, not reports).
+/// What every benchmark starts from: the workspace, the selected cases, and session configs
+/// whose reports go to a temp dir (benchmarks keep numbers, not reports).
 pub struct BenchSetup {
+    pub ws: Workspace,
     pub cases: Vec<pollcheck_proto::CaseMeta>,
-    cache: pollcheck_images::Cache,
     dir: tempfile::TempDir,
 }
 
 impl BenchSetup {
     pub fn new(filters: &[String]) -> anyhow::Result<Self> {
-        pollcheck::qemu::find_qemu()?;
-        let all = agent_bin::list_cases(&agent_bin::agent_path()?)?;
-        let cases = plan::select_some(&all, filters, false)?;
-        Ok(Self { cases, cache: pollcheck_images::Cache::open_default()?, dir: tempfile::tempdir()? })
+        let ws = Workspace::open()?;
+        ws.qemu()?;
+        let cases = ws.select(filters, false)?;
+        Ok(Self { ws, cases, dir: tempfile::tempdir()? })
     }
 
-    /// The session config for `spec` (fetched or built as needed).
-    pub fn session(&self, spec: &str, accel: AccelChoice, queues: Option<u32>) -> anyhow::Result<SessionConfig> {
-        let kernel = pollcheck_images::resolve(spec, None, &self.cache, &pollcheck::progress::TermProgress::default())?;
-        Ok(SessionConfig {
-            queues,
-            kernel,
-            accel,
-            cpus: None,
-            memory_mb: 1024,
-            artifacts_root: self.dir.path().to_owned(),
-            cache_dir: self.cache.root().to_owned(),
-        })
+    /// The session config for `spec` (fetched or built as needed) with `guest`'s options.
+    pub fn session(&self, spec: &str, guest: &GuestArgs) -> anyhow::Result<SessionConfig> {
+        let mut cfg = guest.apply(SessionConfig::new(self.ws.kernel(spec, None)?, &self.ws));
+        cfg.artifacts_root = self.dir.path().to_owned();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// One run of the selected cases, with only retries shown.
+    pub fn run(&self, cfg: &SessionConfig) -> anyhow::Result<session::SessionResult> {
+        Ok(session::run(&self.ws, cfg, &self.cases, &LiveDisplay::new(Detail::Quiet, false))?)
     }
 }
 
 fn bench_boot(args: BootArgs) -> anyhow::Result<ExitCode> {
     let setup = BenchSetup::new(&args.filters)?;
     let cases = &setup.cases;
-    let cfg = setup.session(&args.kernel, args.accel, None)?;
+    let cfg = setup.session(&args.kernel, &args.guest)?;
     let (mut first, mut whole) = (Vec::new(), Vec::new());
     let mut accel = String::new();
     for i in 1..=args.repeat {
-        let r = session::run(&cfg, cases, &mut |_| {})?;
+        let r = setup.run(&cfg)?;
         let f = r.time_to_first_case.unwrap_or_default();
         let w = Duration::from_millis(r.report.duration_ms);
         eprintln!("run {i}: first case after {:.2} s, whole run {:.2} s", f.as_secs_f64(), w.as_secs_f64());

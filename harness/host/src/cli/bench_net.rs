@@ -2,9 +2,8 @@
 //! the guest and the UDP request/response rate across the pair (the netbench suite's
 //! `bench: key=value` lines), as median, min and max per topology.
 
+use super::guest_args::GuestArgs;
 use clap::Args;
-use pollcheck::accel::AccelChoice;
-use pollcheck::session;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -18,11 +17,8 @@ pub struct NetBenchArgs {
     filters: Vec<String>,
     #[arg(long, default_value_t = 5)]
     repeat: u32,
-    /// Queue pairs per NIC.
-    #[arg(long)]
-    queues: Option<u32>,
-    #[arg(long, value_enum, default_value = "auto")]
-    accel: AccelChoice,
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 /// `bench: key=value` from a case's log lines.
@@ -34,24 +30,18 @@ pub fn bench_values(logs: &[String]) -> Vec<(String, f64)> {
 }
 
 pub fn bench_net(args: NetBenchArgs) -> anyhow::Result<ExitCode> {
-    repeat_bench(&args.kernel, &args.filters, args.repeat, args.queues, args.accel)
+    repeat_bench(&args.kernel, &args.filters, args.repeat, &args.guest)
 }
 
 /// Runs the cases `filters` select `repeat` times on `kernel` and prints, per case and key, the
 /// median, min and max of their `bench: key=value` lines.
-pub fn repeat_bench(
-    kernel_spec: &str,
-    filters: &[String],
-    repeat: u32,
-    queues: Option<u32>,
-    accel: AccelChoice,
-) -> anyhow::Result<ExitCode> {
+pub fn repeat_bench(kernel_spec: &str, filters: &[String], repeat: u32, guest: &GuestArgs) -> anyhow::Result<ExitCode> {
     let setup = super::bench::BenchSetup::new(filters)?;
-    let cfg = setup.session(kernel_spec, accel, queues)?;
+    let cfg = setup.session(kernel_spec, guest)?;
     let mut samples: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     let mut network = String::new();
     for i in 1..=repeat {
-        let r = session::run(&cfg, &setup.cases, &mut |_| {})?;
+        let r = setup.run(&cfg)?;
         network = r.report.network.clone().unwrap_or_default();
         for c in &r.report.cases {
             let values = bench_values(&c.logs);

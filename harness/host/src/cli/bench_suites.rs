@@ -2,10 +2,9 @@
 //! runs, optionally with host cores kept busy (the "other core loaded" condition the timing cases
 //! must survive).
 
+use super::guest_args::GuestArgs;
 use clap::Args;
-use pollcheck::accel::AccelChoice;
 use pollcheck::repeat;
-use pollcheck::session;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,8 +22,8 @@ pub struct SuitesBenchArgs {
     /// machine busy).
     #[arg(long, default_value_t = 0)]
     load: u32,
-    #[arg(long, value_enum, default_value = "auto")]
-    accel: AccelChoice,
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 /// Busy host threads, stopped when dropped.
@@ -67,10 +66,10 @@ pub fn bench_suites(args: SuitesBenchArgs) -> anyhow::Result<ExitCode> {
     let _load = Load::start(args.load);
     let mut clean = true;
     for spec in &args.kernel {
-        let cfg = setup.session(spec, args.accel, None)?;
+        let cfg = setup.session(spec, &args.guest)?;
         let mut runs = Vec::new();
         for i in 1..=args.repeat {
-            let r = session::run(&cfg, &setup.cases, &mut |_| {})?;
+            let r = setup.run(&cfg)?;
             let bad: Vec<String> = r
                 .report
                 .cases

@@ -2,8 +2,8 @@
 //! with epoll_wait on the same workload in the same VM (the userpollbench suite's
 //! `bench: key=value` lines), as median, min and max over repeated runs.
 
+use super::guest_args::GuestArgs;
 use clap::Args;
-use pollcheck::accel::AccelChoice;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -15,10 +15,10 @@ pub struct UserpollBenchArgs {
     filters: Vec<String>,
     #[arg(long, default_value_t = 3)]
     repeat: u32,
-    #[arg(long, value_enum, default_value = "auto")]
-    accel: AccelChoice,
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 pub fn bench_userpoll(args: UserpollBenchArgs) -> anyhow::Result<ExitCode> {
-    super::bench_net::repeat_bench(&args.kernel, &args.filters, args.repeat, None, args.accel)
+    super::bench_net::repeat_bench(&args.kernel, &args.filters, args.repeat, &args.guest)
 }

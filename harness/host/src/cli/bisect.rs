@@ -1,28 +1,27 @@
 //! `pollcheck bisect` (over Debian's prebuilt kernels) and `pollcheck bisect-run` (the command
 //! `git bisect run` calls in a kernel tree: build incrementally, boot, judge).
 
+use super::guest_args::GuestArgs;
 use clap::Args;
-use pollcheck::accel::AccelChoice;
 use pollcheck::bisect::{self, judge, Verdict};
+use pollcheck::display::{Detail, LiveDisplay};
 use pollcheck::report::model::RunReport;
 use pollcheck::session::{self, SessionConfig};
-use pollcheck::{agent_bin, plan, HostError};
+use pollcheck::{plan, HostError, Workspace};
 use pollcheck_images::build::{BuildRequest, SourceSpec};
-use pollcheck_images::{spec, Cache, KernelImage};
+use pollcheck_images::{spec, KernelImage};
 use pollcheck_proto::CaseMeta;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// What the VMs look like, for both commands.
+/// The cases and the guests, for both commands.
 #[derive(Debug, Args)]
 pub struct VmArgs {
     /// Cases that decide good or bad (substring of `suite::case`, repeatable; default: all).
     #[arg(long = "case")]
     cases: Vec<String>,
-    #[arg(long, value_enum, default_value = "auto")]
-    accel: AccelChoice,
-    #[arg(long, default_value_t = 1024)]
-    memory_mb: u32,
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 #[derive(Debug, Args)]
@@ -49,29 +48,19 @@ pub struct BisectRunArgs {
     vm: VmArgs,
 }
 
-fn select_cases(filters: &[String]) -> anyhow::Result<Vec<CaseMeta>> {
-    let agent = agent_bin::agent_path()?;
-    let all = agent_bin::list_cases(&agent)?;
+fn select_cases(ws: &Workspace, filters: &[String]) -> anyhow::Result<Vec<CaseMeta>> {
     for f in filters {
-        if plan::select(&all, std::slice::from_ref(f), &[], false).is_empty() {
-            let hint = plan::closest(&all, f).map(|c| format!("; did you mean {c}?")).unwrap_or_default();
+        if plan::select(&ws.cases, std::slice::from_ref(f), &[], false).is_empty() {
+            let hint = plan::closest(&ws.cases, f).map(|c| format!("; did you mean {c}?")).unwrap_or_default();
             return Err(HostError::NoCaseMatches { filter: f.clone(), hint }.into());
         }
     }
-    Ok(plan::select(&all, filters, &[], false).into_iter().cloned().collect())
+    Ok(plan::select(&ws.cases, filters, &[], false).into_iter().cloned().collect())
 }
 
-fn run_cases(kernel: KernelImage, cases: &[CaseMeta], vm: &VmArgs, cache: &Cache) -> Result<RunReport, HostError> {
-    let cfg = SessionConfig {
-        queues: None,
-        kernel,
-        accel: vm.accel,
-        cpus: None,
-        memory_mb: vm.memory_mb,
-        artifacts_root: pollcheck::libtest::artifacts_root(),
-        cache_dir: cache.root().to_owned(),
-    };
-    session::run(&cfg, cases, &mut |_| {}).map(|r| r.report)
+fn run_cases(ws: &Workspace, kernel: KernelImage, cases: &[CaseMeta], vm: &VmArgs) -> Result<RunReport, HostError> {
+    let cfg = vm.guest.apply(SessionConfig::new(kernel, ws));
+    session::run(ws, &cfg, cases, &LiveDisplay::new(Detail::Quiet, false)).map(|r| r.report)
 }
 
 fn describe(v: &Verdict) -> String {
@@ -85,11 +74,12 @@ fn describe(v: &Verdict) -> String {
 // ---------------------------------------------------------------- bisect over Debian kernels
 
 pub fn bisect(args: BisectArgs) -> anyhow::Result<ExitCode> {
-    pollcheck::qemu::find_qemu()?;
-    let cases = select_cases(&args.vm.cases)?;
-    let cache = Cache::open_default()?;
+    args.vm.guest.validate()?;
+    let ws = Workspace::open()?;
+    ws.qemu()?;
+    let cases = select_cases(&ws, &args.vm.cases)?;
     let progress = pollcheck::progress::TermProgress::default();
-    let cat = pollcheck_images::catalogue::current(&cache, &progress)?;
+    let cat = pollcheck_images::catalogue::current(&ws.cache, &progress)?;
     let index_of = |flag: &str, v: &str| -> anyhow::Result<usize> {
         let parsed = spec::Spec::parse(v);
         if !matches!(parsed, spec::Spec::Version(_)) {
@@ -116,8 +106,8 @@ pub fn bisect(args: BisectArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let test = |version: &str| -> anyhow::Result<Verdict> {
-        let kernel = pollcheck_images::resolve(version, None, &cache, &progress)?;
-        Ok(judge(&run_cases(kernel, &cases, &args.vm, &cache)?))
+        let kernel = ws.kernel(version, None)?;
+        Ok(judge(&run_cases(&ws, kernel, &cases, &args.vm)?))
     };
     eprintln!("pollcheck: checking the endpoints with {} cases", cases.len());
     let v = test(&gk.version)?;
@@ -201,19 +191,20 @@ enum RunError {
 
 fn bisect_run_inner(args: &BisectRunArgs) -> Result<u8, RunError> {
     let abort = |e: anyhow::Error| RunError::Abort(e);
-    pollcheck::qemu::find_qemu().map_err(|e| abort(e.into()))?;
+    args.vm.guest.validate().map_err(|e| abort(e.into()))?;
+    let ws = Workspace::open().map_err(|e| abort(e.into()))?;
+    ws.qemu().map_err(|e| abort(e.into()))?;
     pollcheck_images::build::tree::check_tree(&args.tree).map_err(|e| abort(e.into()))?;
     check_clean(&args.tree).map_err(abort)?;
-    let cases = select_cases(&args.vm.cases).map_err(abort)?;
-    let cache = Cache::open_default().map_err(|e| abort(e.into()))?;
+    let cases = select_cases(&ws, &args.vm.cases).map_err(abort)?;
     let fragments =
         if args.configs.is_empty() { spec::default_fragments(&spec::fixtures_dir()) } else { args.configs.clone() };
     let commit = git(&args.tree, &["rev-parse", "--short", "HEAD"]).unwrap_or_else(|_| "?".into());
     eprintln!("pollcheck bisect-run: building {} at {commit}", args.tree.display());
     let req = BuildRequest { source: SourceSpec::Tree(args.tree.clone()), patches: Vec::new(), fragments };
     let started = std::time::Instant::now();
-    let built =
-        pollcheck_images::build::build(&req, cache.root(), &mut |_| {}).map_err(|e| RunError::Skip(e.to_string()))?;
+    let built = pollcheck_images::build::build(&req, ws.cache.root(), &mut |_| {})
+        .map_err(|e| RunError::Skip(e.to_string()))?;
     eprintln!("pollcheck bisect-run: built {} in {:.0} s", built.release, started.elapsed().as_secs_f64());
     let kernel = KernelImage {
         spec: format!("{}@{commit}", args.tree.display()),
@@ -222,7 +213,7 @@ fn bisect_run_inner(args: &BisectRunArgs) -> Result<u8, RunError> {
         release: built.release,
         config: Some(built.config),
     };
-    let report = run_cases(kernel, &cases, &args.vm, &cache).map_err(|e| abort(e.into()))?;
+    let report = run_cases(&ws, kernel, &cases, &args.vm).map_err(|e| abort(e.into()))?;
     let verdict = judge(&report);
     eprintln!("pollcheck bisect-run: {commit} is {}", describe(&verdict));
     Ok(match verdict {

@@ -1,7 +1,10 @@
-//! `pollcheck list`: the cases the agent carries, without booting.
+//! `pollcheck list`: the cases the agent carries, without booting; with `--kernel`, what that
+//! kernel promises for each case and which cases its config rules out.
 
 use clap::Args;
-use pollcheck::agent_bin;
+use pollcheck::plan::{self, ExpectChoice, Expectations, KernelFacts};
+use pollcheck::Workspace;
+use pollcheck_proto::Outcome;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -11,35 +14,52 @@ pub struct ListArgs {
     /// One name per line, nothing else.
     #[arg(long)]
     terse: bool,
-    /// Also say which cases this kernel's config rules out (they would Skip without booting).
+    /// Also say what this kernel promises for each case, and which cases its config rules out
+    /// (they would Skip without booting).
     #[arg(long, short)]
     kernel: Option<String>,
+    /// What to expect of the kernel (auto, none, or a TOML file), as for `run`.
+    #[arg(long, default_value = "auto")]
+    expect: ExpectChoice,
 }
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let agent = agent_bin::agent_path()?;
-    let cases = agent_bin::list_cases(&agent)?;
-    let config = match &args.kernel {
+    let ws = Workspace::open()?;
+    let known = match &args.kernel {
         None => None,
         Some(spec) => {
-            let cache = pollcheck_images::Cache::open_default()?;
-            let progress = pollcheck::progress::TermProgress::default();
-            let kernel = pollcheck_images::resolve(spec, None, &cache, &progress)?;
-            match &kernel.config {
+            let kernel = ws.kernel(spec, None)?;
+            let config = match &kernel.config {
                 Some(path) => Some(pollcheck_images::KernelConfig::read(path)?),
                 None => {
                     eprintln!("kernel {spec} ({}) comes with no config; every case would boot", kernel.release);
                     None
                 }
-            }
+            };
+            let sets = pollcheck::session::prepare::patch_sets(&kernel.spec);
+            let facts = KernelFacts {
+                release: &kernel.release,
+                config: config.as_ref(),
+                patch_sets: &sets,
+                has_modules: kernel.modules_dir.is_some(),
+            };
+            let expectations = Expectations::new(&args.expect, facts)?;
+            eprintln!("kernel {spec} ({}); expectations: {}", kernel.release, expectations.source);
+            Some((config, expectations))
         }
     };
-    for c in pollcheck::plan::select(&cases, &args.filters, &[], false) {
-        let gap = config.as_ref().and_then(|k| pollcheck::plan::config_gap(c, k));
-        match (args.terse, gap) {
-            (true, _) => out!("{}", c.id),
-            (false, None) => out!("{:<40} {}", c.id.to_string(), c.summary),
-            (false, Some(why)) => out!("{:<40} SKIP: {why}", c.id.to_string()),
+    for c in plan::select(&ws.cases, &args.filters, &[], false) {
+        if args.terse {
+            out!("{}", c.id);
+            continue;
+        }
+        let Some((config, expectations)) = &known else {
+            out!("{:<40} {}", c.id.to_string(), c.summary);
+            continue;
+        };
+        match config.as_ref().and_then(|k| plan::config_gap(c, k)) {
+            Some(Outcome::Skip { reason, .. }) => out!("{:<40} SKIP: {reason}", c.id.to_string()),
+            _ => out!("{:<40} {}", c.id.to_string(), expectations.describe(c)),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,15 @@
 //! `pollcheck matrix`: the selected suites on many kernels, VMs in parallel, rendered as a
 //! feature × kernel table (Markdown, HTML, JSON); `--from` renders runs made elsewhere (CI jobs).
 
+use super::guest_args::GuestArgs;
 use clap::Args;
-use pollcheck::accel::AccelChoice;
-use pollcheck::matrix::runner::{self, MatrixConfig};
+use pollcheck::display::{Detail, LiveDisplay};
+use pollcheck::matrix::runner;
 use pollcheck::matrix::{html::html, markdown::markdown, KernelRun, Matrix};
 use pollcheck::report::model::RunReport;
-use pollcheck::{agent_bin, plan, HostError};
+use pollcheck::session::config::default_jobs;
+use pollcheck::session::{SessionConfig, Slots};
+use pollcheck::{plan, HostError, Workspace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -19,13 +22,8 @@ pub struct MatrixArgs {
     kernels: Vec<String>,
     /// Only cases whose name contains one of these.
     filters: Vec<String>,
-    /// VMs at once (default: host CPUs, fewer if memory is short).
-    #[arg(long)]
-    jobs: Option<usize>,
-    #[arg(long, value_enum, default_value = "auto")]
-    accel: AccelChoice,
-    #[arg(long, default_value_t = 1024)]
-    memory_mb: u32,
+    #[command(flatten)]
+    guest: GuestArgs,
     /// Render from existing runs instead: results.json files or directories holding them.
     #[arg(long, num_args = 1.., conflicts_with_all = ["kernels", "jobs"])]
     from: Vec<PathBuf>,
@@ -62,18 +60,17 @@ pub fn matrix(args: MatrixArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_kernels(args: &MatrixArgs) -> anyhow::Result<Vec<KernelRun>> {
-    pollcheck::qemu::find_qemu()?;
-    let agent = agent_bin::agent_path()?;
-    let all = agent_bin::list_cases(&agent)?;
-    let cases: Vec<_> = plan::select(&all, &args.filters, &[], false).into_iter().cloned().collect();
+    let ws = Workspace::open()?;
+    ws.qemu()?;
+    let cases: Vec<_> = plan::select(&ws.cases, &args.filters, &[], false).into_iter().cloned().collect();
     if cases.is_empty() {
-        let hint = args.filters.first().and_then(|f| plan::closest(&all, f)).map(|c| format!("; did you mean {c}?"));
+        let hint =
+            args.filters.first().and_then(|f| plan::closest(&ws.cases, f)).map(|c| format!("; did you mean {c}?"));
         return Err(HostError::NoCaseMatches { filter: args.filters.join(" "), hint: hint.unwrap_or_default() }.into());
     }
-    let cache = pollcheck_images::Cache::open_default()?;
     let progress = pollcheck::progress::TermProgress::default();
     let specs = if args.kernels.is_empty() {
-        let cat = pollcheck_images::catalogue::current(&cache, &progress)?;
+        let cat = pollcheck_images::catalogue::current(&ws.cache, &progress)?;
         cat.newest_per_minor().iter().map(|k| pollcheck_images::debversion::upstream(&k.version).to_string()).collect()
     } else {
         args.kernels.clone()
@@ -83,22 +80,19 @@ fn run_kernels(args: &MatrixArgs) -> anyhow::Result<Vec<KernelRun>> {
     let kernels: Vec<_> = specs
         .iter()
         .map(|spec| {
-            let k = pollcheck_images::resolve(spec, None, &cache, &progress).map_err(|e| e.to_string());
+            let k = ws.kernel(spec, None).map_err(|e| e.to_string());
             if let Err(e) = &k {
                 eprintln!("pollcheck: {spec}: {e}");
             }
             (spec.clone(), k)
         })
         .collect();
-    let cfg = MatrixConfig {
-        accel: args.accel,
-        memory_mb: args.memory_mb,
-        artifacts_root: pollcheck::libtest::artifacts_root(),
-        cache_dir: cache.root().to_owned(),
-        jobs: args.jobs.unwrap_or_else(|| runner::default_jobs(args.memory_mb)),
-    };
-    eprintln!("pollcheck: {} cases on {} kernels, {} VMs at once", cases.len(), kernels.len(), cfg.jobs);
-    Ok(runner::run_all(kernels, &cases, &cfg, &|run| match &run.result {
+    let config = |k| args.guest.apply(SessionConfig::new(k, &ws));
+    args.guest.validate()?;
+    let slots = Slots::new(args.guest.jobs.unwrap_or_else(|| default_jobs(args.guest.memory_mb)));
+    eprintln!("pollcheck: {} cases on {} kernels, {} guests at once", cases.len(), kernels.len(), slots.total());
+    let display = LiveDisplay::new(Detail::Quiet, true);
+    let runs = runner::run_all(&ws, kernels, &cases, &config, &slots, &display, &|run| match &run.result {
         Ok(r) => {
             let t = pollcheck::report::Totals::of(r);
             eprintln!(
@@ -113,7 +107,9 @@ fn run_kernels(args: &MatrixArgs) -> anyhow::Result<Vec<KernelRun>> {
             )
         }
         Err(e) => eprintln!("pollcheck: {}: not run: {e}", run.spec),
-    }))
+    });
+    display.finish();
+    Ok(runs)
 }
 
 /// Every `results.json` named or found (recursively) under the given directories, in path order.

@@ -19,6 +19,7 @@ mod bench_net;
 mod bench_suites;
 mod bench_userpoll;
 mod bisect;
+mod guest_args;
 mod kernels;
 mod list;
 mod matrix;

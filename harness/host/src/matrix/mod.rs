@@ -214,6 +214,7 @@ pub(crate) mod tests {
             checks: Vec::new(),
             logs: Vec::new(),
             console_excerpt: None,
+            guest: None,
         }
     }
 
@@ -223,11 +224,15 @@ pub(crate) mod tests {
             run_id: format!("run-{spec}"),
             kernel: KernelInfo { spec: spec.into(), release: release.into() },
             accel: Accel::Tcg,
+            qemu: "7.2.19".into(),
+            expectations: String::new(),
+            modules_failed: Vec::new(),
+            guests: 1,
             started_unix: 0,
             duration_ms: 2100,
             cases,
         };
-        let skip = || Outcome::Skip { reason: "EPIOCGPARAMS not supported (ENOTTY)".into() };
+        let skip = || Outcome::absent(pollcheck_proto::Feature::EpollParams, "EPIOCGPARAMS not supported (ENOTTY)");
         let bad = Check {
             what: "EPIOCSPARAMS with __pad != 0 is EINVAL".into(),
             passed: false,

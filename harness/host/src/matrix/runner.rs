@@ -1,91 +1,50 @@
-//! Runs one session per kernel, several VMs at once within the machine's CPUs and memory.
+//! Runs every kernel's session at once, all taking guests from one pool of slots (as many as
+//! the machine's CPUs and memory hold), so a kernel with few cases leaves its slots to the others.
 
 use super::KernelRun;
-use crate::accel::AccelChoice;
-use crate::session::{self, SessionConfig};
+use crate::session::{self, Observer, SessionConfig, Slots};
+use crate::workspace::Workspace;
 use pollcheck_images::KernelImage;
 use pollcheck_proto::CaseMeta;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// What every session of the matrix shares.
-#[derive(Debug, Clone)]
-pub struct MatrixConfig {
-    pub accel: AccelChoice,
-    pub memory_mb: u32,
-    pub artifacts_root: PathBuf,
-    pub cache_dir: PathBuf,
-    /// VMs at once.
-    pub jobs: usize,
-}
-
-/// As many VMs as there are host CPUs (a TCG vCPU keeps one busy), fewer if memory is short
-/// (each guest's RAM plus ~256 MiB for QEMU itself).
-pub fn default_jobs(memory_mb: u32) -> usize {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let per_vm_kib = (u64::from(memory_mb) + 256) * 1024;
-    let fit = mem_available_kib().map(|kib| (kib / per_vm_kib) as usize).unwrap_or(cpus);
-    cpus.min(fit).max(1)
-}
-
-fn mem_available_kib() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    mem_available_from(&text)
-}
-
-fn mem_available_from(meminfo: &str) -> Option<u64> {
-    meminfo.lines().find_map(|l| l.strip_prefix("MemAvailable:")?.trim().strip_suffix("kB")?.trim().parse().ok())
-}
-
-/// Runs `cases` on each kernel (`Err` = the kernel could not be prepared), `cfg.jobs` at a time;
-/// `on_done` hears of each kernel as it finishes. Results come back in the order given.
+/// Runs `cases` on each kernel (`Err` = the kernel could not be prepared), with `config` making
+/// each kernel's session config; `on_done` hears of each kernel as it finishes. Results come
+/// back in the order given.
 pub fn run_all(
+    ws: &Workspace,
     kernels: Vec<(String, Result<KernelImage, String>)>,
     cases: &[CaseMeta],
-    cfg: &MatrixConfig,
+    config: &(dyn Fn(KernelImage) -> SessionConfig + Sync),
+    slots: &Slots,
+    observer: &dyn Observer,
     on_done: &(dyn Fn(&KernelRun) + Sync),
 ) -> Vec<KernelRun> {
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<KernelRun>>> = kernels.iter().map(|_| Mutex::new(None)).collect();
+    let slots_out: Vec<Mutex<Option<KernelRun>>> = kernels.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
-        for _ in 0..cfg.jobs.clamp(1, kernels.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some((spec, kernel)) = kernels.get(i) else { break };
-                let run = KernelRun { spec: spec.clone(), result: run_one(kernel, cases, cfg) };
+        for ((spec, kernel), out) in kernels.iter().zip(&slots_out) {
+            scope.spawn(move || {
+                let result = match kernel {
+                    Err(e) => Err(e.clone()),
+                    Ok(k) => session::run_in(ws, &config(k.clone()), cases, observer, slots)
+                        .map(|r| r.report)
+                        .map_err(|e| e.to_string()),
+                };
+                let run = KernelRun { spec: spec.clone(), result };
                 on_done(&run);
-                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
+                *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
             });
         }
     });
-    slots
+    slots_out
         .into_iter()
         .zip(kernels)
         .map(|(slot, (spec, _))| {
             slot.into_inner()
                 .unwrap_or_else(|p| p.into_inner())
-                .unwrap_or(KernelRun { spec, result: Err("the worker running it stopped".into()) })
+                .unwrap_or(KernelRun { spec, result: Err("the thread running it stopped".into()) })
         })
         .collect()
-}
-
-fn run_one(
-    kernel: &Result<KernelImage, String>,
-    cases: &[CaseMeta],
-    cfg: &MatrixConfig,
-) -> Result<crate::report::model::RunReport, String> {
-    let kernel = kernel.as_ref().map_err(Clone::clone)?;
-    let session_cfg = SessionConfig {
-        queues: None,
-        kernel: kernel.clone(),
-        accel: cfg.accel,
-        cpus: None,
-        memory_mb: cfg.memory_mb,
-        artifacts_root: cfg.artifacts_root.clone(),
-        cache_dir: cfg.cache_dir.clone(),
-    };
-    session::run(&session_cfg, cases, &mut |_| {}).map(|r| r.report).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -93,22 +52,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_mem_available() {
-        let text = "MemTotal:       24576000 kB\nMemFree:         1000 kB\nMemAvailable:   20000000 kB\n";
-        assert_eq!(mem_available_from(text), Some(20_000_000));
-        assert_eq!(mem_available_from("MemTotal: 1 kB\n"), None);
-    }
-
-    #[test]
     fn a_kernel_that_could_not_be_prepared_is_reported_not_run() {
-        let cfg = MatrixConfig {
-            accel: AccelChoice::Tcg,
-            memory_mb: 512,
-            artifacts_root: PathBuf::from("/nonexistent"),
-            cache_dir: PathBuf::from("/nonexistent"),
-            jobs: 2,
-        };
-        let runs = run_all(vec![("6.5".into(), Err("no Debian kernel matches 6.5".into()))], &[], &cfg, &|_| {});
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ws = Workspace::for_tests(dir.path());
+        let config = |k: KernelImage| SessionConfig::new(k, &ws);
+        let kernels = vec![("6.5".to_owned(), Err("no Debian kernel matches 6.5".to_owned()))];
+        let runs = run_all(&ws, kernels, &[], &config, &Slots::new(2), &session::Quiet, &|_| {});
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].result.as_ref().err().map(String::as_str), Some("no Debian kernel matches 6.5"));
     }

@@ -1,11 +1,12 @@
 //! Pure construction of the QEMU command line and the guest kernel command line.
 
 use crate::report::model::Accel;
+use pollcheck_proto::boot::{self, BootParams};
 use std::path::PathBuf;
 
 /// Everything that decides one VM's command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VmSpec {
+pub struct VmShape {
     pub accel: Accel,
     pub kernel: PathBuf,
     pub initramfs: PathBuf,
@@ -13,8 +14,8 @@ pub struct VmSpec {
     pub memory_mb: u32,
     /// Unix socket QEMU listens on for the result channel (second UART, guest /dev/ttyS1).
     pub channel_socket: PathBuf,
-    /// Extra words for the guest kernel command line.
-    pub extra_cmdline: Vec<String>,
+    /// What the agent reads from the kernel command line.
+    pub params: BootParams,
 }
 
 /// The guest kernel command line.
@@ -22,20 +23,13 @@ pub struct VmSpec {
 /// `reboot=t` + QEMU `-no-reboot` make the agent's `reboot -f` end QEMU even on kernels without
 /// ACPI; `panic=-1` turns a panic into an immediate reboot, i.e. QEMU exit; `loglevel=5` keeps
 /// WARNING splats (KERN_WARNING) on the console for crash detection while hiding boot chatter.
-pub fn kernel_cmdline(spec: &VmSpec) -> String {
-    let mut words: Vec<String> = [
-        "console=ttyS0",
-        "reboot=t",
-        "panic=-1",
-        "loglevel=5",
-        "8250.nr_uarts=2",
-        "pollcheck.channel=/dev/ttyS1",
-        "rdinit=/init",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    words.extend(spec.extra_cmdline.iter().cloned());
+pub fn kernel_cmdline(spec: &VmShape) -> String {
+    let mut words: Vec<String> = ["console=ttyS0", "reboot=t", "panic=-1", "loglevel=5", "8250.nr_uarts=2"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    words.push(format!("rdinit=/{}", boot::INIT));
+    words.extend(spec.params.words());
     words.join(" ")
 }
 
@@ -60,7 +54,7 @@ pub fn tcg_accel(cpus: u32) -> &'static str {
 pub const TCG_CPU: &str = "max,-cx16";
 
 /// The QEMU argument vector (without the program name).
-pub fn qemu_args(spec: &VmSpec) -> Vec<String> {
+pub fn qemu_args(spec: &VmShape) -> Vec<String> {
     let (accel, cpu) = match spec.accel {
         Accel::Kvm => ("kvm", "host"),
         Accel::Tcg => (tcg_accel(spec.cpus), TCG_CPU),
@@ -103,15 +97,18 @@ pub fn qemu_args(spec: &VmSpec) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn spec(accel: Accel) -> VmSpec {
-        VmSpec {
+    fn spec(accel: Accel) -> VmShape {
+        VmShape {
             accel,
             kernel: "/k/vmlinuz".into(),
             initramfs: "/t/initramfs.cpio".into(),
             cpus: 2,
             memory_mb: 1024,
             channel_socket: "/tmp/pc-x/chan.sock".into(),
-            extra_cmdline: vec!["foo=1".into()],
+            params: BootParams {
+                channel: boot::CHANNEL_DEVICE.into(),
+                net: Some(boot::NetParams { backend: boot::NetBackend::Tap, queues: 2 }),
+            },
         }
     }
 
@@ -124,7 +121,7 @@ mod tests {
     fn tcg_runs_several_vcpus_round_robin() {
         assert_eq!(tcg_accel(1), "tcg,thread=multi");
         assert_eq!(tcg_accel(2), "tcg,thread=single");
-        let one = qemu_args(&VmSpec { cpus: 1, ..spec(Accel::Tcg) });
+        let one = qemu_args(&VmShape { cpus: 1, ..spec(Accel::Tcg) });
         assert!(one.windows(2).any(|w| w[0] == "-accel" && w[1] == "tcg,thread=multi"));
     }
 
@@ -137,10 +134,9 @@ mod tests {
     }
 
     #[test]
-    fn cmdline_has_channel_and_extra_words() {
+    fn cmdline_has_the_boot_params() {
         let c = kernel_cmdline(&spec(Accel::Tcg));
-        assert!(c.contains("pollcheck.channel=/dev/ttyS1"));
-        assert!(c.ends_with(" foo=1"));
+        assert!(c.contains("rdinit=/init pollcheck.channel=/dev/ttyS1 pollcheck.net=tap,2"), "{c}");
         assert!(c.contains("reboot=t") && c.contains("panic=-1"));
     }
 }

@@ -4,21 +4,8 @@ use crate::cleanup;
 use crate::error::HostError;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-
-/// Locate the QEMU binary: `$POLLCHECK_QEMU`, else `qemu-system-x86_64` on PATH.
-pub fn find_qemu() -> Result<PathBuf, HostError> {
-    if let Some(p) = std::env::var_os("POLLCHECK_QEMU") {
-        let p = PathBuf::from(p);
-        return if p.is_file() { Ok(p) } else { Err(HostError::QemuNotAt(p)) };
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("qemu-system-x86_64"))
-        .find(|p| p.is_file())
-        .ok_or(HostError::QemuMissing)
-}
 
 /// A running QEMU. Dropping it kills the whole process group.
 #[derive(Debug)]

@@ -16,6 +16,7 @@ fn record(id: CaseId, summary: &str, outcome: Outcome, duration_ms: u64) -> Case
         checks: Vec::new(),
         logs: Vec::new(),
         console_excerpt: None,
+        guest: None,
     }
 }
 
@@ -61,7 +62,10 @@ fn skip() -> CaseRecord {
     record(
         CaseId::new("busy_poll", "napi").with_variant("threaded"),
         "threaded NAPI busy poll keeps the NAPI thread parked",
-        Outcome::Skip { reason: "kernel lacks threaded busy poll: /sys/class/net/eth0/threaded missing".to_owned() },
+        Outcome::absent(
+            pollcheck_proto::Feature::ThreadedBusyPoll,
+            "kernel lacks threaded busy poll: /sys/class/net/eth0/threaded missing",
+        ),
         0,
     )
 }
@@ -123,6 +127,10 @@ pub(crate) fn sample() -> RunReport {
         run_id: "20250301-101500-beef".to_owned(),
         kernel: KernelInfo { spec: "7.3".to_owned(), release: "7.3.0-pollcheck".to_owned() },
         accel: Accel::Tcg,
+        qemu: "7.2.19".into(),
+        expectations: String::new(),
+        modules_failed: Vec::new(),
+        guests: 1,
         started_unix: 1_740_824_100,
         duration_ms: 12_345,
         cases: vec![pass(), fail(), skip(), xfail(), timeout(), error()],

@@ -60,7 +60,7 @@ fn status(case: &CaseRecord) -> TestCaseStatus {
     match &case.outcome {
         Outcome::Pass => TestCaseStatus::success(),
         Outcome::Fail { .. } => failure(case),
-        Outcome::Skip { reason } => skipped(fold(reason)),
+        Outcome::Skip { reason, .. } => skipped(fold(reason)),
         Outcome::XFail { reason } => skipped(format!("xfail: {}", fold(reason))),
         Outcome::Timeout { after_ms } => error("timeout", format!("timed out after {after_ms} ms"), None),
         Outcome::Error { kind, detail } => {

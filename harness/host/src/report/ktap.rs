@@ -46,7 +46,7 @@ fn result_line(number: usize, case: &CaseRecord) -> String {
 fn directive(outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::Pass | Outcome::Fail { .. } => None,
-        Outcome::Skip { reason } => Some(with_text("SKIP", &fold(reason))),
+        Outcome::Skip { reason, .. } => Some(with_text("SKIP", &fold(reason))),
         Outcome::XFail { reason } => Some(with_text("XFAIL", &fold(reason))),
         Outcome::Timeout { after_ms } => Some(format!("TIMEOUT after {after_ms} ms")),
         Outcome::Error { kind, detail } => {
@@ -124,9 +124,9 @@ mod tests {
     }
 
     #[rstest]
-    #[case(Outcome::Skip { reason: "no\nthreaded\r\nNAPI".into() }, "ok 1 a::b # SKIP no | threaded | NAPI")]
+    #[case(Outcome::not_here("no\nthreaded\r\nNAPI"), "ok 1 a::b # SKIP no | threaded | NAPI")]
     #[case(Outcome::XFail { reason: "known\n\nbug".into() }, "ok 1 a::b # XFAIL known | bug")]
-    #[case(Outcome::Skip { reason: String::new() }, "ok 1 a::b # SKIP")]
+    #[case(Outcome::not_here(""), "ok 1 a::b # SKIP")]
     #[case(Outcome::Timeout { after_ms: 7 }, "not ok 1 a::b # TIMEOUT after 7 ms")]
     #[case(
         Outcome::error(pollcheck_proto::ErrorKind::AgentLost, "\nqemu exited\nstatus 1"),

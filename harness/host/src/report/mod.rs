@@ -121,7 +121,7 @@ pub(crate) fn error_kind_slug(kind: ErrorKind) -> &'static str {
 pub fn explain(case: &CaseRecord) -> String {
     match &case.outcome {
         Outcome::Pass => String::new(),
-        Outcome::Skip { reason } | Outcome::XFail { reason } => fold(reason),
+        Outcome::Skip { reason, .. } | Outcome::XFail { reason } => fold(reason),
         Outcome::Timeout { after_ms } => format!("timed out after {after_ms} ms"),
         Outcome::Error { kind, detail } => format!("{kind}: {}", first_line(detail)),
         Outcome::Fail { .. } => failed_checks(case)

@@ -42,6 +42,10 @@ pub struct CaseRecord {
     pub logs: Vec<String>,
     /// The console lines around a kernel crash seen while the case ran.
     pub console_excerpt: Option<String>,
+    /// The guest of the run that ran it (its console is `console-<guest>.log`); none for a
+    /// case decided without booting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<u32>,
 }
 
 /// A whole run on one kernel.
@@ -50,9 +54,21 @@ pub struct RunReport {
     pub run_id: String,
     pub kernel: KernelInfo,
     pub accel: Accel,
-    /// The guest's test network, when the run had one (see `net::NetPlan::describe`).
+    /// The QEMU version the guests ran on (`7.2.19`).
+    #[serde(default)]
+    pub qemu: String,
+    /// The guest's test network, when the run had one (see `testnet::NetPlan::describe`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    /// How the kernel's expectations were made (`auto: release 7.2.13, its config`).
+    #[serde(default)]
+    pub expectations: String,
+    /// Modules that failed to load in the guest, each `name: why`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules_failed: Vec<String>,
+    /// Guests booted for the run.
+    #[serde(default)]
+    pub guests: u32,
     /// Seconds since the Unix epoch when the run started.
     pub started_unix: u64,
     pub duration_ms: u64,

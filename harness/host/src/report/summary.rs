@@ -77,7 +77,7 @@ fn case_line(case: &CaseRecord, name_width: usize, paint: Paint) -> String {
     let label = paint.wrap(kind_color(kind), &format!("{:<LABEL_WIDTH$}", kind.to_string()));
     let line = format!("{label}  {:<name_width$}  {:>6} ms", case.id.to_string(), case.duration_ms);
     match &case.outcome {
-        Outcome::Skip { reason } | Outcome::XFail { reason } => format!("{line}  ({})", fold(reason)),
+        Outcome::Skip { reason, .. } | Outcome::XFail { reason } => format!("{line}  ({})", fold(reason)),
         _ => line,
     }
 }

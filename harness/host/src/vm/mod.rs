@@ -5,11 +5,12 @@ pub mod crash;
 mod link;
 
 use crate::cleanup;
-use crate::net::{self, NetPlan};
-use crate::qemu::{qemu_args, QemuProcess, VmSpec};
+use crate::qemu::{qemu_args, QemuProcess, VmShape};
 use crate::report::model::Accel;
+use crate::testnet::{self, NetPlan};
 use console::ConsoleTail;
 use crash::Splat;
+use pollcheck_proto::boot::BootParams;
 use pollcheck_proto::{CaseMeta, Check, ErrorKind, Event, Features, Outcome, Request, PROTOCOL_VERSION};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ pub struct BootConfig {
     pub memory_mb: u32,
     /// How long to wait for the agent's Ready.
     pub boot_timeout: Duration,
-    /// Where the console log is appended (one file for all VMs of a run).
+    /// Where this guest's console is written (appended: a guest booted again keeps both boots).
     pub console_log: PathBuf,
     /// The test network, when the run's cases need one.
     pub network: Option<NetPlan>,
@@ -101,14 +102,14 @@ impl Guest {
             .tempdir_in("/tmp")
             .map_err(|e| BootError::Spawn(format!("failed to create a temp dir: {e}")))?;
         cleanup::register_dir(dir.path().to_owned());
-        let spec = VmSpec {
+        let spec = VmShape {
             accel: cfg.accel,
             kernel: cfg.kernel.clone(),
             initramfs: cfg.initramfs.clone(),
             cpus: cfg.cpus,
             memory_mb: cfg.memory_mb,
             channel_socket: dir.path().join("chan.sock"),
-            extra_cmdline: cfg.network.iter().map(NetPlan::cmdline_word).collect(),
+            params: BootParams { net: cfg.network.as_ref().map(NetPlan::params), ..BootParams::default() },
         };
         let stderr_path = dir.path().join("qemu.stderr");
         let log = std::fs::OpenOptions::new()
@@ -118,9 +119,9 @@ impl Guest {
             .map_err(|e| BootError::Spawn(format!("failed to open {}: {e}", cfg.console_log.display())))?;
         let mut args = qemu_args(&spec);
         if let Some(plan) = &cfg.network {
-            args.extend(net::nic_args(plan, dir.path()));
+            args.extend(testnet::nic_args(plan, dir.path()));
         }
-        let (program, args) = net::launch_command(&cfg.qemu, &args, cfg.network.as_ref());
+        let (program, args) = testnet::launch_command(&cfg.qemu, &args, cfg.network.as_ref());
         let qemu = QemuProcess::spawn(&program, &args, &stderr_path).map_err(|e| BootError::Spawn(e.to_string()))?;
         let (tx, events) = channel();
         let tail = Arc::new(ConsoleTail::default());

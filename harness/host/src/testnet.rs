@@ -6,9 +6,10 @@
 //! so every packet the guest receives went through a real virtio RX queue and its MSI-X vector.
 //! Which queue a frame lands on is the host tun driver's choice (a symmetric flow hash, or the
 //! queue the guest last sent that flow on); the guest steers flows by choosing ports (see the
-//! suites' `net::steer`).
+//! suites' `netkit::steer`).
 
 use crate::error::HostError;
+use pollcheck_proto::boot::{NetBackend, NetParams, NIC_MACS};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,9 +22,6 @@ pub const MAX_QUEUES: u32 = 256;
 /// Names inside the private namespace (it holds nothing else, so they cannot collide).
 const TAPS: [&str; 2] = ["pctap0", "pctap1"];
 const BRIDGE: &str = "pcbr0";
-
-/// Guest MAC addresses, NIC 0 and NIC 1 (locally administered QEMU range).
-pub const MACS: [&str; 2] = ["52:54:00:50:43:00", "52:54:00:50:43:01"];
 
 /// How the two NICs are connected on the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,13 +62,13 @@ impl NetPlan {
         }
     }
 
-    /// The kernel command-line word the guest reads its topology from.
-    pub fn cmdline_word(&self) -> String {
-        let kind = match self.backend {
-            Backend::Tap => "tap",
-            Backend::Dgram { .. } => "dgram",
+    /// What the guest is told of it (on its kernel command line).
+    pub fn params(&self) -> NetParams {
+        let backend = match self.backend {
+            Backend::Tap => NetBackend::Tap,
+            Backend::Dgram { .. } => NetBackend::Dgram,
         };
-        format!("pollcheck.net={kind},{}", self.queues)
+        NetParams { backend, queues: self.queues }
     }
 }
 
@@ -101,7 +99,7 @@ pub fn validate_queues(queues: u32) -> Result<u32, HostError> {
 /// QEMU arguments for the two NICs; `dir` holds the datagram sockets.
 pub fn nic_args(plan: &NetPlan, dir: &Path) -> Vec<String> {
     let mut args = Vec::new();
-    for (i, mac) in MACS.iter().enumerate() {
+    for (i, mac) in NIC_MACS.iter().enumerate() {
         let id = format!("nic{i}");
         let (netdev, device) = match &plan.backend {
             Backend::Tap => (
@@ -200,7 +198,7 @@ mod tests {
         assert!(a[1].contains("local.path=/d/nic0.sock") && a[1].contains("remote.path=/d/nic1.sock"));
         assert!(a[5].contains("local.path=/d/nic1.sock") && a[5].contains("remote.path=/d/nic0.sock"));
         assert!(plan.describe().contains("taps unavailable: no tun"));
-        assert_eq!(plan.cmdline_word(), "pollcheck.net=dgram,1");
+        assert_eq!(plan.params(), NetParams { backend: NetBackend::Dgram, queues: 1 });
     }
 
     #[test]
