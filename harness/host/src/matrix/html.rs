@@ -1,7 +1,7 @@
 //! The matrix as one self-contained HTML page: a colour per verdict, and each cell opens its
 //! cases, why each ended so, and any console excerpt. No scripts, no external resources.
 
-use super::{Matrix, Verdict};
+use super::{Matrix, CellVerdict};
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -18,14 +18,14 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn class(v: Verdict) -> &'static str {
+fn class(v: CellVerdict) -> &'static str {
     match v {
-        Verdict::Error => "error",
-        Verdict::Fail => "fail",
-        Verdict::Partial => "partial",
-        Verdict::Pass => "pass",
-        Verdict::Skip => "skip",
-        Verdict::NotRun => "notrun",
+        CellVerdict::Error => "error",
+        CellVerdict::Fail => "fail",
+        CellVerdict::Partial => "partial",
+        CellVerdict::Pass => "pass",
+        CellVerdict::Skip => "skip",
+        CellVerdict::NotRun => "notrun",
     }
 }
 

@@ -1,17 +1,17 @@
 //! The matrix as GitHub-flavoured Markdown (fit for `$GITHUB_STEP_SUMMARY`): the table, then one
 //! line per case that failed, errored or timed out.
 
-use super::{Matrix, Verdict};
+use super::{Matrix, CellVerdict};
 use pollcheck_proto::OutcomeKind;
 
-fn mark(v: Verdict) -> &'static str {
+fn mark(v: CellVerdict) -> &'static str {
     match v {
-        Verdict::Error => "🟥",
-        Verdict::Fail => "❌",
-        Verdict::Partial => "🟨",
-        Verdict::Pass => "✅",
-        Verdict::Skip => "⬜",
-        Verdict::NotRun => "➖",
+        CellVerdict::Error => "🟥",
+        CellVerdict::Fail => "❌",
+        CellVerdict::Partial => "🟨",
+        CellVerdict::Pass => "✅",
+        CellVerdict::Skip => "⬜",
+        CellVerdict::NotRun => "➖",
     }
 }
 

@@ -23,7 +23,7 @@ pub struct KernelRun {
 /// What a cell's colour says, worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Verdict {
+pub enum CellVerdict {
     /// The kernel crashed, a case timed out or the VM failed.
     Error,
     /// A case found the kernel breaking the feature's promise.
@@ -37,32 +37,32 @@ pub enum Verdict {
     NotRun,
 }
 
-impl Verdict {
+impl CellVerdict {
     pub fn label(self) -> &'static str {
         match self {
-            Verdict::Error => "ERROR",
-            Verdict::Fail => "FAIL",
-            Verdict::Partial => "PARTIAL",
-            Verdict::Pass => "PASS",
-            Verdict::Skip => "SKIP",
-            Verdict::NotRun => "NOT RUN",
+            CellVerdict::Error => "ERROR",
+            CellVerdict::Fail => "FAIL",
+            CellVerdict::Partial => "PARTIAL",
+            CellVerdict::Pass => "PASS",
+            CellVerdict::Skip => "SKIP",
+            CellVerdict::NotRun => "NOT RUN",
         }
     }
 
-    fn of(counts: &BTreeMap<OutcomeKind, usize>) -> Verdict {
+    fn of(counts: &BTreeMap<OutcomeKind, usize>) -> CellVerdict {
         let n = |k| counts.get(&k).copied().unwrap_or(0);
         if n(OutcomeKind::Error) + n(OutcomeKind::Timeout) > 0 {
-            Verdict::Error
+            CellVerdict::Error
         } else if n(OutcomeKind::Fail) > 0 {
-            Verdict::Fail
+            CellVerdict::Fail
         } else if n(OutcomeKind::Pass) + n(OutcomeKind::XFail) > 0 && n(OutcomeKind::Skip) > 0 {
-            Verdict::Partial
+            CellVerdict::Partial
         } else if n(OutcomeKind::Pass) + n(OutcomeKind::XFail) > 0 {
-            Verdict::Pass
+            CellVerdict::Pass
         } else if n(OutcomeKind::Skip) > 0 {
-            Verdict::Skip
+            CellVerdict::Skip
         } else {
-            Verdict::NotRun
+            CellVerdict::NotRun
         }
     }
 }
@@ -92,7 +92,7 @@ pub struct CellCase {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
-    pub verdict: Verdict,
+    pub verdict: CellVerdict,
     pub counts: BTreeMap<OutcomeKind, usize>,
     pub cases: Vec<CellCase>,
 }
@@ -155,7 +155,7 @@ impl Matrix {
     /// True when any cell failed or errored (the matrix command's exit status).
     pub fn has_failures(&self) -> bool {
         self.columns.iter().any(|c| c.error.is_some())
-            || self.rows.iter().flat_map(|r| &r.cells).any(|c| matches!(c.verdict, Verdict::Error | Verdict::Fail))
+            || self.rows.iter().flat_map(|r| &r.cells).any(|c| matches!(c.verdict, CellVerdict::Error | CellVerdict::Fail))
     }
 }
 
@@ -164,7 +164,7 @@ fn column(run: &KernelRun) -> Column {
         Ok(r) => Column {
             spec: run.spec.clone(),
             release: r.kernel.release.clone(),
-            accel: Some(r.accel.to_string()),
+            accel: Some(if r.qemu.is_empty() { r.accel.to_string() } else { format!("{} (QEMU {})", r.accel, r.qemu) }),
             run_id: Some(r.run_id.clone()),
             duration_ms: r.duration_ms,
             error: None,
@@ -182,7 +182,7 @@ fn column(run: &KernelRun) -> Column {
 
 fn cell(run: &KernelRun, feature: &str) -> Cell {
     let Ok(report) = &run.result else {
-        return Cell { verdict: Verdict::NotRun, counts: BTreeMap::new(), cases: Vec::new() };
+        return Cell { verdict: CellVerdict::NotRun, counts: BTreeMap::new(), cases: Vec::new() };
     };
     let mut counts = BTreeMap::new();
     let mut cases = Vec::new();
@@ -196,7 +196,7 @@ fn cell(run: &KernelRun, feature: &str) -> Cell {
             console_excerpt: case.console_excerpt.clone(),
         });
     }
-    Cell { verdict: Verdict::of(&counts), counts, cases }
+    Cell { verdict: CellVerdict::of(&counts), counts, cases }
 }
 
 #[cfg(test)]
@@ -279,9 +279,9 @@ pub(crate) mod tests {
     fn verdicts_per_cell() {
         let m = Matrix::build(&runs());
         assert_eq!(m.rows.iter().map(|r| r.feature.as_str()).collect::<Vec<_>>(), ["busy_poll", "exclusive"]);
-        let v: Vec<Vec<Verdict>> = m.rows.iter().map(|r| r.cells.iter().map(|c| c.verdict).collect()).collect();
-        assert_eq!(v[0], [Verdict::Skip, Verdict::Fail, Verdict::NotRun]);
-        assert_eq!(v[1], [Verdict::Pass, Verdict::Error, Verdict::NotRun]);
+        let v: Vec<Vec<CellVerdict>> = m.rows.iter().map(|r| r.cells.iter().map(|c| c.verdict).collect()).collect();
+        assert_eq!(v[0], [CellVerdict::Skip, CellVerdict::Fail, CellVerdict::NotRun]);
+        assert_eq!(v[1], [CellVerdict::Pass, CellVerdict::Error, CellVerdict::NotRun]);
         assert_eq!(m.rows[0].cells[1].counts_text(), "FAIL 1 · PASS 1");
         assert!(m.has_failures());
         assert_eq!(m.columns[2].error.as_deref(), Some("no Debian kernel matches 6.5; nearest offered: 6.1.176"));
@@ -291,6 +291,6 @@ pub(crate) mod tests {
     #[test]
     fn partial_when_some_pass_and_some_skip() {
         let counts = BTreeMap::from([(OutcomeKind::Pass, 2), (OutcomeKind::Skip, 1)]);
-        assert_eq!(Verdict::of(&counts), Verdict::Partial);
+        assert_eq!(CellVerdict::of(&counts), CellVerdict::Partial);
     }
 }

@@ -36,7 +36,12 @@ fn test_suite(report: &RunReport, suite: &str, cases: &[&CaseRecord]) -> TestSui
         Property::new("kernel", report.kernel.spec.as_str()),
         Property::new("release", report.kernel.release.as_str()),
         Property::new("accel", report.accel.to_string()),
+        Property::new("qemu", report.qemu.as_str()),
+        Property::new("expectations", report.expectations.as_str()),
     ]);
+    for m in &report.modules_failed {
+        ts.add_property(Property::new("module-failed", m.as_str()));
+    }
     ts.set_time(Duration::from_millis(cases.iter().map(|c| c.duration_ms).sum()));
     ts.add_test_cases(cases.iter().map(|c| test_case(c)));
     ts

@@ -26,7 +26,12 @@ fn header(report: &RunReport) -> Vec<String> {
         format!("# pollcheck run {}", fold(&report.run_id)),
         format!("# kernel: {} ({})", fold(&report.kernel.spec), fold(&report.kernel.release)),
         format!("# accel: {}", report.accel),
+        format!("# qemu: {}", fold(&report.qemu)),
     ];
+    if !report.expectations.is_empty() {
+        lines.push(format!("# expectations: {}", fold(&report.expectations)));
+    }
+    lines.extend(report.modules_failed.iter().map(|m| format!("# module failed to load: {}", fold(m))));
     if let Some(net) = &report.network {
         lines.push(format!("# network: {}", fold(net)));
     }

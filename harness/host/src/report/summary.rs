@@ -58,12 +58,17 @@ fn kind_color(kind: OutcomeKind) -> &'static str {
 fn header(report: &RunReport, paint: Paint) -> String {
     let title = paint.wrap(BOLD, &format!("pollcheck run {}", report.run_id));
     let net = report.network.as_ref().map(|n| format!("\nnetwork: {n}")).unwrap_or_default();
+    let expect =
+        if report.expectations.is_empty() { String::new() } else { format!("\nexpectations: {}", report.expectations) };
+    let modules: String = report.modules_failed.iter().map(|m| format!("\nmodule failed to load: {m}")).collect();
     format!(
-        "{title}: kernel {} ({}), accel {}, {}{net}",
+        "{title}: kernel {} ({}), accel {} (QEMU {}), {} on {} guest(s){net}{expect}{modules}",
         report.kernel.spec,
         report.kernel.release,
         report.accel,
-        seconds(report.duration_ms)
+        report.qemu,
+        seconds(report.duration_ms),
+        report.guests
     )
 }
 
@@ -157,7 +162,8 @@ mod tests {
 
     #[test]
     fn empty_report_has_header_and_zero_totals() {
-        let out = summary(&fixtures::empty(), false);
+        let report = RunReport { expectations: String::new(), modules_failed: Vec::new(), ..fixtures::empty() };
+        let out = summary(&report, false);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");
         assert_eq!(lines[1], "0 passed, 0 failed, 0 skipped");
