@@ -14,6 +14,7 @@ pub mod userpoll;
 pub mod userpollbench;
 
 use pollcheck_guest::{Case, Probe};
+use pollcheck_proto::{CaseMeta, Feature};
 
 /// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
@@ -42,4 +43,22 @@ pub fn probes() -> Vec<Probe> {
     all.extend_from_slice(exclusive::PROBES);
     all.extend_from_slice(napi_threaded::PROBES);
     all
+}
+
+/// Add `symbols` to what `meta` requires, each once (for [`pollcheck_guest::Variant::apply`]).
+pub(crate) fn require_kconfig(meta: &mut CaseMeta, symbols: &[&str]) {
+    for s in symbols {
+        if !meta.requires.kconfig.iter().any(|k| k == s) {
+            meta.requires.kconfig.push((*s).to_owned());
+        }
+    }
+}
+
+/// Add `feature` to what `meta` checks, and its promise's options to what it requires, each once
+/// (as the case builder's `features` does, for [`pollcheck_guest::Variant::apply`]).
+pub(crate) fn require_feature(meta: &mut CaseMeta, feature: Feature) {
+    if !meta.features.contains(&feature) {
+        meta.features.push(feature);
+    }
+    require_kconfig(meta, feature.promise().kconfig);
 }
