@@ -62,3 +62,57 @@ pub(crate) fn require_feature(meta: &mut CaseMeta, feature: Feature) {
     }
     require_kconfig(meta, feature.promise().kconfig);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn names(cases: &[Case]) -> Vec<String> {
+        cases.iter().map(|c| c.meta.id.to_string()).collect()
+    }
+
+    #[test]
+    fn case_ids_are_unique() {
+        let all = names(&agent_cases());
+        let distinct: BTreeSet<&String> = all.iter().collect();
+        assert_eq!(distinct.len(), all.len(), "{all:?}");
+    }
+
+    #[test]
+    fn only_the_harness_suites_are_hidden() {
+        for c in agent_cases() {
+            let harness = matches!(c.meta.id.suite.as_str(), "selftest" | "netbench" | "userpollbench");
+            assert_eq!(c.meta.hidden, harness, "{}", c.meta.id);
+            assert!(c.meta.hidden || !c.meta.features.is_empty(), "{} names no feature", c.meta.id);
+        }
+    }
+
+    #[test]
+    fn the_cases_that_change_guest_wide_state_say_so() {
+        let global: Vec<String> =
+            names(&agent_cases().into_iter().filter(|c| c.meta.mutates_global).collect::<Vec<_>>());
+        let mut want: Vec<String> = [
+            "busy_poll::sysctl_switch.virtio",
+            "busy_poll::sysctl_switch.netdevsim",
+            "busy_poll::budget_events.virtio",
+            "busy_poll::prefer_irqs.virtio",
+            "net::napi_set.virtio",
+            "net::napi_set.netdevsim",
+            "selftest::kernel_panic",
+            "selftest::global_hang",
+        ]
+        .map(str::to_owned)
+        .into();
+        want.extend(names(&irq_suspend::cases()));
+        want.extend(names(&napi_threaded::cases()));
+        assert_eq!(global.iter().collect::<BTreeSet<_>>(), want.iter().collect::<BTreeSet<_>>());
+    }
+
+    #[test]
+    fn every_probe_has_a_unique_name() {
+        let probes = probes();
+        let distinct: BTreeSet<&str> = probes.iter().map(|p| p.name).collect();
+        assert_eq!(distinct.len(), probes.len());
+    }
+}
