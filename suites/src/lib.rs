@@ -14,6 +14,7 @@ pub mod userpoll;
 pub mod userpollbench;
 
 use pollcheck_guest::{Case, Probe};
+use pollcheck_proto::{CaseMeta, Feature};
 
 /// Every conformance case, in the order reports list them.
 pub fn cases() -> Vec<Case> {
@@ -42,4 +43,76 @@ pub fn probes() -> Vec<Probe> {
     all.extend_from_slice(exclusive::PROBES);
     all.extend_from_slice(napi_threaded::PROBES);
     all
+}
+
+/// Add `symbols` to what `meta` requires, each once (for [`pollcheck_guest::Variant::apply`]).
+pub(crate) fn require_kconfig(meta: &mut CaseMeta, symbols: &[&str]) {
+    for s in symbols {
+        if !meta.requires.kconfig.iter().any(|k| k == s) {
+            meta.requires.kconfig.push((*s).to_owned());
+        }
+    }
+}
+
+/// Add `feature` to what `meta` checks, and its promise's options to what it requires, each once
+/// (as the case builder's `features` does, for [`pollcheck_guest::Variant::apply`]).
+pub(crate) fn require_feature(meta: &mut CaseMeta, feature: Feature) {
+    if !meta.features.contains(&feature) {
+        meta.features.push(feature);
+    }
+    require_kconfig(meta, feature.promise().kconfig);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn names(cases: &[Case]) -> Vec<String> {
+        cases.iter().map(|c| c.meta.id.to_string()).collect()
+    }
+
+    #[test]
+    fn case_ids_are_unique() {
+        let all = names(&agent_cases());
+        let distinct: BTreeSet<&String> = all.iter().collect();
+        assert_eq!(distinct.len(), all.len(), "{all:?}");
+    }
+
+    #[test]
+    fn only_the_harness_suites_are_hidden() {
+        for c in agent_cases() {
+            let harness = matches!(c.meta.id.suite.as_str(), "selftest" | "netbench" | "userpollbench");
+            assert_eq!(c.meta.hidden, harness, "{}", c.meta.id);
+            assert!(c.meta.hidden || !c.meta.features.is_empty(), "{} names no feature", c.meta.id);
+        }
+    }
+
+    #[test]
+    fn the_cases_that_change_guest_wide_state_say_so() {
+        let global: Vec<String> =
+            names(&agent_cases().into_iter().filter(|c| c.meta.mutates_global).collect::<Vec<_>>());
+        let mut want: Vec<String> = [
+            "busy_poll::sysctl_switch.virtio",
+            "busy_poll::sysctl_switch.netdevsim",
+            "busy_poll::budget_events.virtio",
+            "busy_poll::prefer_irqs.virtio",
+            "net::napi_set.virtio",
+            "net::napi_set.netdevsim",
+            "selftest::kernel_panic",
+            "selftest::global_hang",
+        ]
+        .map(str::to_owned)
+        .into();
+        want.extend(names(&irq_suspend::cases()));
+        want.extend(names(&napi_threaded::cases()));
+        assert_eq!(global.iter().collect::<BTreeSet<_>>(), want.iter().collect::<BTreeSet<_>>());
+    }
+
+    #[test]
+    fn every_probe_has_a_unique_name() {
+        let probes = probes();
+        let distinct: BTreeSet<&str> = probes.iter().map(|p| p.name).collect();
+        assert_eq!(distinct.len(), probes.len());
+    }
 }

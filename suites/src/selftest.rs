@@ -2,51 +2,62 @@
 //! case can end maps to the right outcome (a kernel panic, a hang, a crashing case process, a
 //! failed EXPECT, a cleanup that must still run). Never part of a conformance run.
 
-use pollcheck_guest::{Case, CaseResult, Ctx};
-use pollcheck_proto::{CaseId, CaseMeta, Requires};
+use pollcheck_guest::{Case, CaseBuilder, CaseResult, Ctx};
+use std::time::Duration;
 
 pub const SUITE: &str = "selftest";
 
-type CaseFn = fn(&mut Ctx<'_>) -> CaseResult;
-
-const CASES: &[(&str, &str, u64, CaseFn)] = &[
-    ("pass", "one passing check", 5_000, pass),
-    ("fail_expect", "a failed EXPECT, then a passing ASSERT: FAIL with the one failed check", 5_000, fail_expect),
-    ("skip", "skips with a reason", 5_000, skip),
-    ("hang", "sleeps past its 1 s limit: TIMEOUT", 1_000, hang),
-    ("abort", "the case process dies from SIGABRT: ERROR case crashed", 5_000, abort),
-    ("panic", "a Rust panic in the case: ERROR case crashed with the message", 5_000, rust_panic),
-    (
-        "kernel_panic",
-        "crashes the kernel through sysrq: ERROR kernel crash with the console excerpt",
-        5_000,
-        kernel_panic,
-    ),
-    ("defer_runs", "a deferred cleanup runs after a failed ASSERT (it leaves a marker file)", 5_000, defer_runs),
-    ("defer_ran", "the marker left by defer_runs' cleanup exists (run right after defer_runs)", 5_000, defer_ran),
-    (
-        "global_hang",
-        "changes guest-wide state (a marker file), declares it, and hangs past its 1 s limit: TIMEOUT, cleanup never ran",
-        1_000,
-        global_hang,
-    ),
-    ("global_fresh", "run right after global_hang: a fresh guest, so global_hang's marker is gone", 5_000, global_fresh),
-];
+/// A selftest case with limit `ms` (hidden: run only when a filter names the suite).
+fn case(name: &str, summary: &str, ms: u64, run: fn(&mut Ctx<'_>) -> CaseResult) -> CaseBuilder {
+    Case::new(SUITE, name, summary, run).timeout(Duration::from_millis(ms)).hidden()
+}
 
 pub fn cases() -> Vec<Case> {
-    CASES
-        .iter()
-        .map(|&(name, summary, timeout_ms, run)| Case {
-            meta: CaseMeta {
-                id: CaseId::new(SUITE, name),
-                summary: summary.to_owned(),
-                requires: Requires::default(),
-                timeout_ms,
-                mutates_global: matches!(name, "kernel_panic" | "global_hang"),
-            },
-            run,
-        })
-        .collect()
+    pollcheck_guest::collect([
+        case("pass", "one passing check", 5_000, pass),
+        case(
+            "fail_expect",
+            "a failed EXPECT, then a passing ASSERT: FAIL with the one failed check",
+            5_000,
+            fail_expect,
+        ),
+        case("skip", "skips with a reason", 5_000, skip),
+        case("hang", "sleeps past its 1 s limit: TIMEOUT", 1_000, hang),
+        case("abort", "the case process dies from SIGABRT: ERROR case crashed", 5_000, abort),
+        case("panic", "a Rust panic in the case: ERROR case crashed with the message", 5_000, rust_panic),
+        case(
+            "kernel_panic",
+            "crashes the kernel through sysrq: ERROR kernel crash with the console excerpt",
+            5_000,
+            kernel_panic,
+        )
+        .mutates_global(),
+        case(
+            "defer_runs",
+            "a deferred cleanup runs after a failed ASSERT (it leaves a marker file)",
+            5_000,
+            defer_runs,
+        ),
+        case(
+            "defer_ran",
+            "the marker left by defer_runs' cleanup exists (run right after defer_runs)",
+            5_000,
+            defer_ran,
+        ),
+        case(
+            "global_hang",
+            "changes guest-wide state (a marker file), declares it, and hangs past its 1 s limit: TIMEOUT, cleanup never ran",
+            1_000,
+            global_hang,
+        )
+        .mutates_global(),
+        case(
+            "global_fresh",
+            "run right after global_hang: a fresh guest, so global_hang's marker is gone",
+            5_000,
+            global_fresh,
+        ),
+    ])
 }
 
 fn pass(ctx: &mut Ctx<'_>) -> CaseResult {
@@ -59,7 +70,7 @@ fn fail_expect(ctx: &mut Ctx<'_>) -> CaseResult {
 }
 
 fn skip(ctx: &mut Ctx<'_>) -> CaseResult {
-    Err(ctx.skip("selftest skip: nothing to test here"))
+    Err(ctx.not_here("selftest skip: nothing to test here"))
 }
 
 fn hang(_ctx: &mut Ctx<'_>) -> CaseResult {
@@ -78,7 +89,7 @@ fn rust_panic(_ctx: &mut Ctx<'_>) -> CaseResult {
 fn kernel_panic(ctx: &mut Ctx<'_>) -> CaseResult {
     let r = std::fs::write("/proc/sysrq-trigger", "c");
     // Only reached when the kernel has no sysrq.
-    Err(ctx.skip(format!("no /proc/sysrq-trigger to crash the kernel with: {r:?}")))
+    Err(ctx.not_here(format!("no /proc/sysrq-trigger to crash the kernel with: {r:?}")))
 }
 
 const DEFER_MARKER: &str = "/tmp/selftest-defer-ran";

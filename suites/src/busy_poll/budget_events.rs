@@ -8,12 +8,14 @@
 use super::napi_tuning::tune;
 use super::require_epoll_params;
 use super::rig::{flows_on_one_napi, Flow};
-use crate::net::fixture::{skip_absent, topology};
+use crate::netkit::fixture::{skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
+use crate::netkit::Kind;
 use crate::sys::epoll::{add_in, wait};
 use crate::sys::epoll_params::{self, params};
 use nix::sys::socket::{recv, MsgFlags};
 use pollcheck_guest::{CaseResult, Ctx};
+use pollcheck_proto::Feature;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Duration;
 
@@ -70,15 +72,18 @@ fn median(mut v: Vec<usize>) -> usize {
     v.get(v.len() / 2).copied().unwrap_or(0)
 }
 
-pub(super) fn budget_events(ctx: &mut Ctx<'_>) -> CaseResult {
+pub(super) fn budget_events(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     require_epoll_params(ctx)?;
-    let topo = topology(ctx, None)?;
+    let topo = topology(ctx, kind, None)?;
     let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, K), "find eight flows on one NAPI")?;
     let napi = flows[0].napi_id;
     let Some(q) = flows[0].queue else {
-        return Err(ctx.skip(format!(
-            "NAPI {napi} maps to no RX queue: the kernel has no netdev queue-get, or its driver does not link queues to NAPIs"
-        )));
+        return Err(ctx.absent(
+            flows[0].unmapped.unwrap_or(Feature::NetdevNapiGet),
+            format!(
+                "NAPI {napi} maps to no RX queue: the kernel has no netdev queue-get, or its driver does not link queues to NAPIs"
+            ),
+        ));
     };
     ctx.log(format!("{K} flows on RX queue {q} (NAPI {napi})"));
     let irq_name = topo.b.rx_irq_name(q).unwrap_or_default();

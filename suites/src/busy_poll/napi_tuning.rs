@@ -1,10 +1,11 @@
 //! The per-NAPI prerequisites of prefer_busy_poll (defer-hard-irqs, gro-flush-timeout) set with
 //! netdev napi-set on one of B's NAPIs for the length of a case, restored when the guard drops.
 
-use crate::net::fixture::in_ns;
+use crate::netkit::fixture::in_ns;
 use crate::netkit::netdev::{NapiSettings, Netdev};
 use crate::netkit::netns::NetNs;
 use pollcheck_guest::{Ctx, Stop};
+use pollcheck_proto::Feature;
 
 /// Restores a NAPI's defer-hard-irqs and gro-flush-timeout on drop.
 #[derive(Debug)]
@@ -19,9 +20,12 @@ pub struct Tuned<'a> {
 pub fn tune<'a>(ctx: &mut Ctx<'_>, ns: &'a NetNs, id: u32, defer: u32, gro_ns: u64) -> Result<Tuned<'a>, Stop> {
     let now = in_ns(ctx, ns, "napi-get", move || Netdev::open()?.napi_get(id))?;
     let (Some(d0), Some(g0)) = (now.defer_hard_irqs, now.gro_flush_timeout) else {
-        return Err(ctx.skip(format!(
-            "napi-get of NAPI {id} reports no defer-hard-irqs / gro-flush-timeout: no per-NAPI settings (before 6.13)"
-        )));
+        return Err(ctx.absent(
+            Feature::NapiSet,
+            format!(
+                "napi-get of NAPI {id} reports no defer-hard-irqs / gro-flush-timeout: no per-NAPI settings (before 6.13)"
+            ),
+        ));
     };
     let want = NapiSettings { defer_hard_irqs: Some(defer), gro_flush_timeout: Some(gro_ns), ..Default::default() };
     in_ns(ctx, ns, "napi-set defer-hard-irqs and gro-flush-timeout", move || Netdev::open()?.napi_set(id, &want))?;

@@ -1,30 +1,44 @@
 //! The EPIOCSPARAMS/EPIOCGPARAMS argument contract (fs/eventpoll.c `ep_eventpoll_ioctl`):
 //! defaults, EFAULT, EINVAL rules, the CAP_NET_ADMIN budget limit, round trip, ENOTTY elsewhere.
 
-use super::require_epoll_params;
+use super::{require_epoll_params, SUITE};
 use crate::sys::epoll_params::{bad_pointer, epoll, get, ioctl_raw, params, set};
 use caps::Capability;
-use pollcheck_guest::{without_capability, CaseResult, Ctx, Errno};
+use pollcheck_guest::{without_capability, Case, CaseBuilder, CaseResult, Ctx, Errno};
+use pollcheck_proto::Feature;
 use std::os::fd::{AsFd, OwnedFd};
 
-type CaseFn = fn(&mut Ctx<'_>) -> CaseResult;
+/// A params case: it holds the EPIOCSPARAMS/EPIOCGPARAMS contract.
+fn case(name: &str, summary: &str, run: fn(&mut Ctx<'_>) -> CaseResult) -> CaseBuilder {
+    Case::new(SUITE, name, summary, run).features(&[Feature::EpollParams])
+}
 
-/// (name, summary, function) of every params case.
-pub(super) const CASES: &[(&str, &str, CaseFn)] = &[
-    ("params_defaults", "a fresh epoll instance reports busy_poll_usecs, budget, prefer and pad all 0", defaults),
-    ("params_efault", "EPIOCGPARAMS and EPIOCSPARAMS with an unmapped pointer fail with EFAULT", efault),
-    ("params_pad", "EPIOCSPARAMS with __pad != 0 fails with EINVAL", pad),
-    ("params_usecs_range", "busy_poll_usecs = S32_MAX is accepted, S32_MAX + 1 is EINVAL", usecs_range),
-    ("params_prefer_range", "prefer_busy_poll 0 and 1 are accepted, 2 is EINVAL", prefer_range),
-    (
-        "params_unknown_ioctl",
-        "an unknown ioctl in the epoll range on an epoll fd is EINVAL (not ENOTTY)",
-        unknown_ioctl,
-    ),
-    ("params_budget_cap", "busy_poll_budget > 64 needs CAP_NET_ADMIN: EPERM without it, accepted with it", budget_cap),
-    ("params_round_trip", "values set with EPIOCSPARAMS read back unchanged, per instance", round_trip),
-    ("params_not_epoll", "EPIOCSPARAMS/EPIOCGPARAMS on a socket and on a pipe fail with ENOTTY", not_epoll),
-];
+/// Every params case.
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![
+        case(
+            "params_defaults",
+            "a fresh epoll instance reports busy_poll_usecs, budget, prefer and pad all 0",
+            defaults,
+        ),
+        case("params_efault", "EPIOCGPARAMS and EPIOCSPARAMS with an unmapped pointer fail with EFAULT", efault),
+        case("params_pad", "EPIOCSPARAMS with __pad != 0 fails with EINVAL", pad),
+        case("params_usecs_range", "busy_poll_usecs = S32_MAX is accepted, S32_MAX + 1 is EINVAL", usecs_range),
+        case("params_prefer_range", "prefer_busy_poll 0 and 1 are accepted, 2 is EINVAL", prefer_range),
+        case(
+            "params_unknown_ioctl",
+            "an unknown ioctl in the epoll range on an epoll fd is EINVAL (not ENOTTY)",
+            unknown_ioctl,
+        ),
+        case(
+            "params_budget_cap",
+            "busy_poll_budget > 64 needs CAP_NET_ADMIN: EPERM without it, accepted with it",
+            budget_cap,
+        ),
+        case("params_round_trip", "values set with EPIOCSPARAMS read back unchanged, per instance", round_trip),
+        case("params_not_epoll", "EPIOCSPARAMS/EPIOCGPARAMS on a socket and on a pipe fail with ENOTTY", not_epoll),
+    ]
+}
 
 fn fresh(ctx: &mut Ctx<'_>) -> Result<OwnedFd, pollcheck_guest::Stop> {
     require_epoll_params(ctx)?;

@@ -10,12 +10,14 @@
 use super::napi_tuning::tune;
 use super::require_epoll_params;
 use super::rig::{flows_on_one_napi, Flow};
-use crate::net::fixture::{skip_absent, topology};
+use crate::netkit::fixture::{skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
+use crate::netkit::Kind;
 use crate::sys::epoll::{add_in, wait};
 use crate::sys::epoll_params::{self, params, EpollParams};
 use nix::sys::socket::{recv, MsgFlags};
 use pollcheck_guest::{CaseResult, Ctx};
+use pollcheck_proto::Feature;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -63,15 +65,18 @@ fn irqs_per_packet(ep: &OwnedFd, f: &Flow, irq: u32, pause: Duration) -> Result<
     Ok((n as f64 / f64::from(PACKETS), n))
 }
 
-pub(super) fn prefer_irqs(ctx: &mut Ctx<'_>) -> CaseResult {
+pub(super) fn prefer_irqs(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     require_epoll_params(ctx)?;
-    let topo = topology(ctx, None)?;
+    let topo = topology(ctx, kind, None)?;
     let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
     let napi = flows[0].napi_id;
     let Some(q) = flows[0].queue else {
-        return Err(ctx.skip(format!(
-            "NAPI {napi} maps to no RX queue: the kernel has no netdev queue-get, or its driver does not link queues to NAPIs"
-        )));
+        return Err(ctx.absent(
+            flows[0].unmapped.unwrap_or(Feature::NetdevNapiGet),
+            format!(
+                "NAPI {napi} maps to no RX queue: the kernel has no netdev queue-get, or its driver does not link queues to NAPIs"
+            ),
+        ));
     };
     let name = topo.b.rx_irq_name(q).unwrap_or_default();
     let irq = ctx.setup(irq_named(&name), "read /proc/interrupts")?;

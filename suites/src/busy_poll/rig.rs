@@ -5,6 +5,7 @@
 use crate::netkit::steer::{incoming_napi_id, rx_queue_by_napi, FIRST_PORT, MAX_TRIES};
 use crate::netkit::{NetError, Topology};
 use nix::sys::socket::{bind, connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
+use pollcheck_proto::Feature;
 use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
@@ -17,6 +18,8 @@ pub struct Flow {
     pub src_port: u16,
     /// The RX queue, when the kernel's netdev family can map the NAPI id to one (6.9+).
     pub queue: Option<u32>,
+    /// What the kernel lacks when it cannot map NAPI ids to queues (`queue` is then None).
+    pub unmapped: Option<Feature>,
     pub napi_id: u32,
 }
 
@@ -24,9 +27,9 @@ pub struct Flow {
 /// probe lands on. Each probe is one datagram read back with its NAPI id. Kernels without the
 /// netdev family (before 6.9) still get flows; their queue is then unknown.
 pub fn flows_on_one_napi(topo: &Topology, dst_port: u16, k: usize) -> Result<Vec<Flow>, NetError> {
-    let by_napi = match rx_queue_by_napi(topo) {
-        Ok(m) => m,
-        Err(NetError::Absent(_)) => Default::default(),
+    let (by_napi, unmapped) = match rx_queue_by_napi(topo) {
+        Ok(m) => (m, None),
+        Err(NetError::Absent { feature, .. }) => (Default::default(), Some(feature)),
         Err(e) => return Err(e),
     };
     let dst = SocketAddrV4::new(topo.b.addr, dst_port);
@@ -52,7 +55,7 @@ pub fn flows_on_one_napi(topo: &Topology, dst_port: u16, k: usize) -> Result<Vec
             continue;
         }
         if *want.get_or_insert(napi_id) == napi_id {
-            out.push(Flow { tx, rx, src_port: port, queue: by_napi.get(&napi_id).copied(), napi_id });
+            out.push(Flow { tx, rx, src_port: port, queue: by_napi.get(&napi_id).copied(), unmapped, napi_id });
         }
     }
     if out.len() < k {

@@ -1,4 +1,5 @@
-//! Busy polling is scoped to the epoll instance that asked for it (seed 000's point): two
+//! Busy polling is scoped to the epoll instance that asked for it (the point of Joe Damato's RFC
+//! "eventpoll: support busy poll per epoll instance", 2024-01): two
 //! instances whose sockets sit on the same NAPI, one with busy_poll_usecs > 0 and one without,
 //! in one process and in two processes; only the configured one spends CPU in empty waits.
 
@@ -6,7 +7,8 @@ use super::measure::{interleaved, Summary, Waiter};
 use super::rig::{flows_on_one_napi, Flow};
 use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
 use super::{require_epoll_params, ROUNDS, TIMEOUT_MS, USECS};
-use crate::net::fixture::{skip_absent, topology};
+use crate::netkit::fixture::{skip_absent, topology};
+use crate::netkit::Kind;
 use crate::sys::epoll_params::params;
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::io::Read;
@@ -16,9 +18,9 @@ use std::time::Duration;
 const PORT: u16 = 9100;
 
 /// Two flows on one RX queue (one NAPI), logged.
-fn two_flows(ctx: &mut Ctx<'_>) -> Result<(crate::netkit::Topology, Vec<Flow>), Stop> {
+fn two_flows(ctx: &mut Ctx<'_>, kind: Kind) -> Result<(crate::netkit::Topology, Vec<Flow>), Stop> {
     require_epoll_params(ctx)?;
-    let topo = topology(ctx, None)?;
+    let topo = topology(ctx, kind, None)?;
     let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
     ctx.log(format!(
         "flows: source ports {} and {} both on RX queue {:?} (NAPI ids {} and {})",
@@ -39,8 +41,8 @@ fn judge(ctx: &mut Ctx<'_>, busy: &Summary, plain: &Summary, plain_who: &str) {
     expect_ratio(ctx, "busy vs plain instance on the same NAPI", busy, plain);
 }
 
-pub(super) fn same_process(ctx: &mut Ctx<'_>) -> CaseResult {
-    let (_topo, flows) = two_flows(ctx)?;
+pub(super) fn same_process(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let (_topo, flows) = two_flows(ctx, kind)?;
     let (f0, f1) = (&flows[0], &flows[1]);
     let busy = ctx.setup(Waiter::new(f0.tx.as_fd(), f0.rx.as_fd(), Some(params(USECS, 0, 0, 0))), "busy instance")?;
     let plain = ctx.setup(Waiter::new(f1.tx.as_fd(), f1.rx.as_fd(), None), "plain instance")?;
@@ -49,8 +51,8 @@ pub(super) fn same_process(ctx: &mut Ctx<'_>) -> CaseResult {
     Ok(())
 }
 
-pub(super) fn two_processes(ctx: &mut Ctx<'_>) -> CaseResult {
-    let (_topo, flows) = two_flows(ctx)?;
+pub(super) fn two_processes(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let (_topo, flows) = two_flows(ctx, kind)?;
     let (f0, f1) = (&flows[0], &flows[1]);
     let (r, w) = ctx.setup(nix::unistd::pipe(), "pipe")?;
     // SAFETY: the case process is single-threaded here (namespace threads have been joined);

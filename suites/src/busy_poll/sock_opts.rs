@@ -8,10 +8,12 @@ use super::measure::Summary;
 use super::rig::{flows_on_one_napi, Flow};
 use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
 use super::{ROUNDS, TIMEOUT_MS, USECS};
-use crate::net::fixture::{skip_absent, topology};
+use crate::netkit::fixture::{skip_absent, topology};
+use crate::netkit::Kind;
 use crate::sys::epoll::thread_cpu;
 use nix::errno::Errno;
 use pollcheck_guest::{CaseResult, Ctx};
+use pollcheck_proto::Feature;
 use std::io::ErrorKind;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
@@ -61,14 +63,16 @@ fn round(f: &Flow) -> Result<Duration, String> {
     }
 }
 
-pub(super) fn so_busy_poll(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn so_busy_poll(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 3), "find three flows on one NAPI")?;
     ctx.log(format!("flows on RX queue {:?} (NAPI {})", flows[0].queue, flows[0].napi_id));
     use std::os::fd::AsFd;
     let (busy, plain, preferring) = (flows[0].rx.as_fd(), flows[1].rx.as_fd(), flows[2].rx.as_fd());
     match set_int(busy, libc::SO_BUSY_POLL, USECS as i32) {
-        Err(Errno::ENOPROTOOPT) => return Err(ctx.skip("SO_BUSY_POLL: ENOPROTOOPT (CONFIG_NET_RX_BUSY_POLL off)")),
+        Err(Errno::ENOPROTOOPT) => {
+            return Err(ctx.absent(Feature::SocketBusyPoll, "SO_BUSY_POLL: ENOPROTOOPT (CONFIG_NET_RX_BUSY_POLL off)"))
+        }
         r => ctx.assert_ok(r, format!("SO_BUSY_POLL = {USECS}"))?,
     }
     ctx.assert_ok(set_int(preferring, libc::SO_BUSY_POLL, USECS as i32), "SO_BUSY_POLL on the third socket")?;

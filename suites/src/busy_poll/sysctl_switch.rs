@@ -6,9 +6,11 @@ use super::measure::{interleaved, Waiter};
 use super::rig::flows_on_one_napi;
 use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
 use super::{require_epoll_params, ROUNDS, TIMEOUT_MS, USECS};
-use crate::net::fixture::{skip_absent, topology};
+use crate::netkit::fixture::{skip_absent, topology};
+use crate::netkit::Kind;
 use crate::sys::epoll_params::params;
 use pollcheck_guest::{CaseResult, Ctx};
+use pollcheck_proto::Feature;
 use std::fs;
 use std::os::fd::AsFd;
 
@@ -21,13 +23,18 @@ fn write_sysctl(v: &str) -> Result<(), String> {
     fs::write(SYSCTL, v).map_err(|e| format!("failed to write {v} to {SYSCTL}: {e}"))
 }
 
-pub(super) fn sysctl_switch(ctx: &mut Ctx<'_>) -> CaseResult {
+pub(super) fn sysctl_switch(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     require_epoll_params(ctx)?;
     let original = match fs::read_to_string(SYSCTL) {
         Ok(v) => v.trim().to_owned(),
-        Err(e) => return Err(ctx.skip(format!("{SYSCTL} unreadable ({e}): CONFIG_NET_RX_BUSY_POLL off"))),
+        Err(e) => {
+            return Err(ctx.absent(
+                Feature::EpollBusyPollSysctl,
+                format!("{SYSCTL} unreadable ({e}): CONFIG_NET_RX_BUSY_POLL off"),
+            ))
+        }
     };
-    let topo = topology(ctx, None)?;
+    let topo = topology(ctx, kind, None)?;
     let flows = skip_absent(ctx, flows_on_one_napi(&topo, PORT, 2), "find two flows on one NAPI")?;
     let (f0, f1) = (&flows[0], &flows[1]);
     ctx.log(format!("{SYSCTL} was {original}; flows on RX queue {:?} (NAPI {})", f0.queue, f0.napi_id));

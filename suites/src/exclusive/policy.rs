@@ -1,9 +1,10 @@
-//! Seed 001's wakeup policies (never merged): round-robin among exclusive waiters, either through
-//! a process-local policy epoll (`EPOLL_POLICY`) or the `EPOLLROUNDROBIN` flag of the patch the
-//! seed answers. Constants and their provenance: [`crate::sys::wakeup_policy`].
+//! The wakeup policies of Jason Baron's reply "Re: [PATCH v2 2/2] epoll: introduce EPOLLEXCLUSIVE
+//! and EPOLLROUNDROBIN" (2015-02-18; never merged): round-robin among exclusive waiters, either
+//! through a process-local policy epoll (`EPOLL_POLICY`) or the `EPOLLROUNDROBIN` flag of the patch
+//! the reply answers. Constants and their provenance: [`crate::sys::wakeup_policy`].
 //!
 //! Each case first asks the kernel (epoll_create1 / epoll_ctl with the new flag) and skips with
-//! its answer when the interface is absent, as on every mainline kernel. Written from the seed's
+//! its answer when the interface is absent, as on every mainline kernel. Written from the reply's
 //! description, so that a kernel implementing it passes:
 //! * `policy_round_robin`: waiters whose epolls added the policy epoll (`epoll_ctl(epN, ADD, ep1,
 //!   event)`) are woken one per event, in turn;
@@ -19,23 +20,24 @@ use crate::sys::wakeup_policy::{self, Support, EPOLLROUNDROBIN};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult};
 use pollcheck_guest::{CaseResult, Ctx, Stop};
+use pollcheck_proto::Feature;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 /// Full turns of the rotation each round-robin case drives.
 const TURNS: usize = 2;
 
-fn require(ctx: &mut Ctx<'_>, support: Support) -> Result<(), Stop> {
+fn require(ctx: &mut Ctx<'_>, feature: Feature, support: Support) -> Result<(), Stop> {
     match support {
         Support::Present => Ok(()),
-        Support::Absent(why) => Err(ctx.skip(why)),
+        Support::Absent(why) => Err(ctx.absent(feature, why)),
         Support::Broken(why) => ctx.assert(false, "probing for the wakeup-policy interface", why),
     }
 }
 
-/// A policy epoll attached to a fresh eventfd, as the seed's steps 1 and 2 do.
+/// A policy epoll attached to a fresh eventfd, as the reply's steps 1 and 2 do.
 fn attached_policy(ctx: &mut Ctx<'_>) -> Result<(OwnedFd, OwnedFd), Stop> {
-    require(ctx, wakeup_policy::detect_policy())?;
+    require(ctx, Feature::EpollPolicy, wakeup_policy::detect_policy())?;
     let policy = ctx.assert_ok(wakeup_policy::create_policy(), "epoll_create1(EPOLL_POLICY)")?;
     let efd = ctx.setup(epoll_ctl::eventfd(), "eventfd")?;
     ctx.assert_ok(
@@ -52,7 +54,7 @@ pub(super) fn policy_round_robin(ctx: &mut Ctx<'_>) -> CaseResult {
 }
 
 pub(super) fn roundrobin_flag(ctx: &mut Ctx<'_>) -> CaseResult {
-    require(ctx, wakeup_policy::detect_roundrobin())?;
+    require(ctx, Feature::EpollRoundRobin, wakeup_policy::detect_roundrobin())?;
     let efd = Arc::new(ctx.setup(epoll_ctl::eventfd(), "eventfd")?);
     let source = Arc::clone(&efd);
     rotation(ctx, efd, &move |_, ep| {
@@ -67,7 +69,7 @@ pub(super) fn policy_process_local(ctx: &mut Ctx<'_>) -> CaseResult {
         epoll_ctl::ctl(own.as_fd(), Op::Add, policy.as_fd(), EPOLLIN, SOURCE),
         "the creating process adds the policy epoll to its own epoll instance",
     )?;
-    // The child inherits the fd; the seed says another process cannot attach to it.
+    // The child inherits the fd; the reply says another process cannot attach to it.
     // SAFETY: the case process is single-threaded here; the child only makes syscalls and _exits.
     let child = match ctx.setup(unsafe { fork() }, "fork")? {
         ForkResult::Child => {

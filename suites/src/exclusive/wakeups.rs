@@ -26,7 +26,7 @@
 //! Each round starts [`N`] fresh waiters, waits until all are asleep in epoll_wait, fires one
 //! event and counts who woke (see [`super::waiters`]); [`ROUNDS`] rounds, every count asserted.
 
-use super::source::{loopback_up, Source};
+use super::source::{loopback_up, Shared, Source};
 use super::waiters::{Waiters, SOURCE};
 use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN};
 use crate::sys::loopback;
@@ -38,39 +38,37 @@ pub(super) const N: usize = 6;
 /// Rounds per case.
 const ROUNDS: usize = 5;
 
-pub(super) fn wake_one_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
-    let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
+pub(super) fn wake_one(ctx: &mut Ctx<'_>, source: Source) -> CaseResult {
+    let mut src = open(ctx, source)?;
     herd(ctx, &mut src, Herd::Exclusive)
 }
 
-pub(super) fn wake_all_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
-    let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
+pub(super) fn wake_all(ctx: &mut Ctx<'_>, source: Source) -> CaseResult {
+    let mut src = open(ctx, source)?;
     herd(ctx, &mut src, Herd::Plain)
 }
 
-pub(super) fn wake_one_listen(ctx: &mut Ctx<'_>) -> CaseResult {
-    let mut src = listener(ctx)?;
-    herd(ctx, &mut src, Herd::Exclusive)
-}
-
-pub(super) fn wake_all_listen(ctx: &mut Ctx<'_>) -> CaseResult {
-    let mut src = listener(ctx)?;
-    herd(ctx, &mut src, Herd::Plain)
-}
-
-pub(super) fn wake_mixed_eventfd(ctx: &mut Ctx<'_>) -> CaseResult {
-    let mut src = ctx.setup(Source::eventfd(), "eventfd")?;
+pub(super) fn wake_mixed(ctx: &mut Ctx<'_>, source: Source) -> CaseResult {
+    let mut src = open(ctx, source)?;
     herd(ctx, &mut src, Herd::Mixed)
 }
 
-fn listener(ctx: &mut Ctx<'_>) -> Result<Source, Stop> {
+/// The case's source, open.
+fn open(ctx: &mut Ctx<'_>, source: Source) -> Result<Shared, Stop> {
+    match source {
+        Source::Eventfd => ctx.setup(Shared::eventfd(), "eventfd"),
+        Source::Listen => listener(ctx),
+    }
+}
+
+fn listener(ctx: &mut Ctx<'_>) -> Result<Shared, Stop> {
     if ctx.setup(loopback_up(), "bring lo up")? {
         ctx.log("lo was down: brought it up for this case (taken down again at the end)");
         ctx.defer(|| {
             let _ = loopback::set_down();
         });
     }
-    ctx.setup(Source::listen(), "listening TCP socket on 127.0.0.1")
+    ctx.setup(Shared::listen(), "listening TCP socket on 127.0.0.1")
 }
 
 /// How the N waiters register the shared source.
@@ -122,7 +120,7 @@ impl Herd {
 }
 
 /// [`ROUNDS`] rounds of: N waiters asleep, one event, count who woke.
-fn herd(ctx: &mut Ctx<'_>, src: &mut Source, herd: Herd) -> CaseResult {
+fn herd(ctx: &mut Ctx<'_>, src: &mut Shared, herd: Herd) -> CaseResult {
     super::require_exclusive(ctx)?;
     let want = herd.want();
     let mut totals = Vec::with_capacity(ROUNDS);

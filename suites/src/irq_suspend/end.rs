@@ -6,6 +6,7 @@ use super::app::App;
 use super::params::{dms, ms, DEFER_HARD_IRQS, GRO_FLUSH_TIMEOUT_NS, LONG_TIMEOUT_NS, PACE, SAMPLES, WARM_UP, WORK};
 use super::rig::{Knobs, Rig};
 use super::traffic::{marker_after, Pacer};
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::time::{Duration, Instant};
 
@@ -24,8 +25,8 @@ struct Wake {
     asleep_before_send: bool,
 }
 
-pub(super) fn end(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn end(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     rig.set(ctx, KNOBS)?;
     // Half the timeout: a TCG guest on a loaded host can stall for a good fraction of a second.
     let bound = Duration::from_nanos(LONG_TIMEOUT_NS) / 2;

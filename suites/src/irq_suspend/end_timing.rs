@@ -8,6 +8,7 @@ use super::app::App;
 use super::params::{dms, ms, LONG_TIMEOUT_NS, PACE, SAMPLES, TRIES, WARM_UP, WORK};
 use super::rig::{Knobs, Rig};
 use super::traffic::{Pacer, MARKER};
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,8 +28,8 @@ struct Sample {
     latency: Duration,
 }
 
-pub(super) fn end_timing(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn end_timing(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     rig.set(ctx, KNOBS)?;
     let gft = Duration::from_nanos(GRO_FLUSH_TIMEOUT_NS);
     let send_at = gft.mul_f64(SEND_AT);

@@ -8,6 +8,7 @@ use super::params::{
 };
 use super::rig::{Knobs, Rig};
 use super::traffic::Pacer;
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::time::{Duration, Instant};
 
@@ -33,8 +34,8 @@ struct Slices {
     received: u64,
 }
 
-pub(super) fn extension(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn extension(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     rig.set(ctx, KNOBS)?;
     let timeout = Duration::from_nanos(EXTENSION_TIMEOUT_NS);
     let mut attempt = 1;

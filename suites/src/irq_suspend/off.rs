@@ -7,10 +7,11 @@ use super::rig::Knobs;
 use super::start::{DEFERRAL, MIN_BASELINE_IRQS, SUSPEND};
 use super::window::{measure, Poller, PREFER};
 use super::Rig;
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
 
-pub(super) fn off(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn off(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     let no_prefer = Poller { prefer: false, usecs: 0 };
     let no_prefer_spin = Poller { prefer: false, usecs: 50 };
     let configs: [(&str, Knobs, Poller); 3] = [

@@ -5,13 +5,14 @@
 //! Skip with the kernel's own answer.
 
 use super::params::{ms, PORT};
-use crate::net::fixture::{in_ns, skip_absent, topology};
+use crate::netkit::fixture::{in_ns, skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::netkit::netdev::{Napi, NapiSettings, Netdev};
 use crate::netkit::steer::find_flows;
-use crate::netkit::{NetError, Topology};
+use crate::netkit::{Kind, NetError, Topology};
 use crate::sys::epoll_params::{self, Support};
 use pollcheck_guest::{Ctx, Stop};
+use pollcheck_proto::Feature;
 use std::net::UdpSocket;
 
 /// The RX queue the flow is steered to.
@@ -50,23 +51,26 @@ impl std::fmt::Display for Knobs {
 }
 
 impl Rig {
-    pub fn up(ctx: &mut Ctx<'_>) -> Result<Self, Stop> {
+    pub fn up(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Self, Stop> {
         match epoll_params::detect() {
             Support::Present => {}
-            Support::Absent(why) => return Err(ctx.skip(why)),
+            Support::Absent(why) => return Err(ctx.absent(Feature::EpollParams, why)),
             Support::Broken(why) => ctx.setup(Err::<(), String>(why), "probe EPIOCGPARAMS on a fresh epoll fd")?,
         }
-        let topo = topology(ctx, None)?;
+        let topo = topology(ctx, kind, None)?;
         // The probe: napi-get's answer has irq-suspend-timeout only on kernels with IRQ
         // suspension (6.13+); asked before steering, which older kernels may not support.
         let ifindex = topo.b.ifindex;
         let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
         if !napis.iter().any(|n| n.irq_suspend_timeout.is_some()) {
-            return Err(ctx.skip(format!(
-                "napi-get reports no irq-suspend-timeout for any of {}'s {} NAPIs: this kernel has no IRQ suspension (6.13+)",
-                topo.b.ifname,
-                napis.len()
-            )));
+            return Err(ctx.absent(
+                Feature::IrqSuspend,
+                format!(
+                    "napi-get reports no irq-suspend-timeout for any of {}'s {} NAPIs: this kernel has no IRQ suspension (6.13+)",
+                    topo.b.ifname,
+                    napis.len()
+                ),
+            ));
         }
         let flows = skip_absent(
             ctx,
@@ -83,9 +87,12 @@ impl Rig {
         let irq = ctx.setup(irq.ok_or(format!("no IRQ named {name} in /proc/interrupts")), "find the RX IRQ")?;
         let original = in_ns(ctx, &topo.b.ns, "napi-get", move || Netdev::open()?.napi_get(napi))?;
         if original.irq_suspend_timeout.is_none() {
-            return Err(ctx.skip(format!(
-                "napi-get reports no irq-suspend-timeout for NAPI {napi}: this kernel has no IRQ suspension (6.13+)"
-            )));
+            return Err(ctx.absent(
+                Feature::IrqSuspend,
+                format!(
+                    "napi-get reports no irq-suspend-timeout for NAPI {napi}: this kernel has no IRQ suspension (6.13+)"
+                ),
+            ));
         }
         ctx.log(format!("flow: A port {port} -> B port {PORT}, RX queue {QUEUE}, NAPI {napi}, IRQ {irq} ({name})"));
         Ok(Self { topo, rx, tx, napi, irq, original })
@@ -96,9 +103,10 @@ impl Rig {
         let (napi, s) = (self.napi, settings(k));
         let res = self.topo.b.ns.try_run(move || Netdev::open()?.napi_set(napi, &s));
         let res = match res {
-            Err(e @ NetError::Kernel { .. }) if e.errno() == Some(nix::errno::Errno::EINVAL) => {
-                Err(NetError::Absent(format!("napi-set rejects irq-suspend-timeout: {e}")))
-            }
+            Err(e @ NetError::Kernel { .. }) if e.errno() == Some(nix::errno::Errno::EINVAL) => Err(NetError::Absent {
+                feature: Feature::IrqSuspend,
+                why: format!("napi-set rejects irq-suspend-timeout: {e}"),
+            }),
             other => other,
         };
         skip_absent(ctx, res, "napi-set the deferral and suspension knobs")

@@ -10,6 +10,7 @@ use super::resume::Bracket;
 use super::resume::{measure, Stopping};
 use super::rig::{Knobs, Rig};
 use super::start::SUSPEND;
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
 use std::time::Duration;
 
@@ -30,8 +31,8 @@ fn shown(m: Option<Duration>) -> String {
     m.map_or("a sample saw no IRQ".to_owned(), |d| format!("{:.1} ms", dms(d)))
 }
 
-pub(super) fn safety_timeout(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn safety_timeout(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     let knobs = SUSPEND;
     rig.set(ctx, knobs)?;
     let timeout = Duration::from_nanos(IRQ_SUSPEND_TIMEOUT_NS);
@@ -63,8 +64,8 @@ pub(super) fn safety_timeout(ctx: &mut Ctx<'_>) -> CaseResult {
     Ok(())
 }
 
-pub(super) fn close_resumes(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn close_resumes(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     let knobs = Knobs { irq_suspend_timeout_ns: LONG_TIMEOUT_NS, ..SUSPEND };
     rig.set(ctx, knobs)?;
     let timeout = Duration::from_nanos(LONG_TIMEOUT_NS);

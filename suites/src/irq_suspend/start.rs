@@ -5,6 +5,7 @@
 use super::params::{DEFER_HARD_IRQS, GRO_FLUSH_TIMEOUT_NS, IRQ_SUSPEND_TIMEOUT_NS, WINDOW};
 use super::rig::{Knobs, Rig};
 use super::window::{measure, PREFER};
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
 use std::time::Duration;
 
@@ -29,8 +30,8 @@ pub fn allowed(baseline: u64) -> u64 {
     (baseline / 4).max(2)
 }
 
-pub(super) fn start(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn start(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     let limit = Some(Duration::from_nanos(IRQ_SUSPEND_TIMEOUT_NS));
     for round in 1..=ROUNDS {
         let on = measure(ctx, &rig, &format!("round {round}: suspension"), SUSPEND, PREFER, WINDOW, limit)?;

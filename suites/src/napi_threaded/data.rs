@@ -7,9 +7,9 @@
 use super::kthread;
 use super::mode::{self, get, set};
 use super::payload::{check, datagram, Check, Stream};
-use crate::net::fixture::topology;
+use crate::netkit::fixture::topology;
 use crate::netkit::netdev::Threaded;
-use crate::netkit::{NetError, Topology};
+use crate::netkit::{Kind, NetError, Topology};
 use pollcheck_guest::{CaseResult, Ctx};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -25,8 +25,8 @@ const DATAGRAM_PAYLOAD: usize = 1200;
 const WINDOW: u32 = 20;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub(super) fn data_intact(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, Some(1))?;
+pub(super) fn data_intact(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, Some(1))?;
     let id = mode::target(ctx, &topo)?;
     let _restore = mode::reset(ctx, &topo)?;
     let pinned = kthread::online_cpus() >= 2 && kthread::pin(0, 0).is_ok();

@@ -4,16 +4,17 @@
 
 use super::kthread::{self, name_matches, PF_KTHREAD};
 use super::mode::{self, get, set};
-use crate::net::fixture::topology;
+use crate::netkit::fixture::topology;
 use crate::netkit::netdev::Threaded;
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
 use std::time::Duration;
 
 /// How long a stopped kthread may take to leave /proc.
 const EXIT_LIMIT: Duration = Duration::from_secs(3);
 
-pub(super) fn kthread(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn kthread(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let id = mode::target(ctx, &topo)?;
     let _restore = mode::reset(ctx, &topo)?;
     set(ctx, &topo, id, Threaded::Enabled)?;

@@ -3,11 +3,12 @@
 //! it); and a guard that puts every NAPI of B back to `disabled`, so that no kthread outlives the
 //! case (a busy-poll one would spin through the cases after it).
 
-use crate::net::fixture::in_ns;
+use crate::netkit::fixture::in_ns;
 use crate::netkit::netdev::{Napi, NapiSettings, Netdev, QueueType, Threaded};
 use crate::netkit::{NetError, Topology};
 use nix::errno::Errno;
 use pollcheck_guest::{Ctx, Stop};
+use pollcheck_proto::Feature;
 
 /// napi-get of `id` in B's namespace.
 pub fn get(ctx: &mut Ctx<'_>, topo: &Topology, id: u32) -> Result<Napi, Stop> {
@@ -54,7 +55,10 @@ pub fn require_per_napi(ctx: &mut Ctx<'_>, napi: &Napi) -> Result<(), Stop> {
     if napi.threaded.is_some() {
         return Ok(());
     }
-    Err(ctx.skip(format!("per-NAPI threaded absent: napi-get of NAPI {} reports no `threaded` attribute", napi.id)))
+    Err(ctx.absent(
+        Feature::NapiThreaded,
+        format!("per-NAPI threaded absent: napi-get of NAPI {} reports no `threaded` attribute", napi.id),
+    ))
 }
 
 /// Put `id` in busy-poll mode, or Skip with the kernel's answer when it refuses the value as
@@ -63,9 +67,9 @@ pub fn require_busy_poll(ctx: &mut Ctx<'_>, topo: &Topology, id: u32) -> Result<
     match try_set(topo, id, Threaded::BusyPoll) {
         Ok(()) => Ok(()),
         Err(e @ NetError::Kernel { errno: Errno::ERANGE | Errno::EINVAL, .. }) => {
-            Err(ctx.skip(format!("threaded busy-poll mode absent: {e}")))
+            Err(ctx.absent(Feature::ThreadedBusyPoll, format!("threaded busy-poll mode absent: {e}")))
         }
-        Err(NetError::Absent(why)) => Err(ctx.skip(why)),
+        Err(NetError::Absent { feature, why }) => Err(ctx.absent(feature, why)),
         Err(e) => ctx.setup(Err(e), "napi-set threaded = busy-poll"),
     }
 }

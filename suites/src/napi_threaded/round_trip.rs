@@ -2,14 +2,14 @@
 //! napi-get on that NAPI alone, with a kthread pid exactly while the NAPI is threaded.
 
 use super::mode::{self, get, set};
-use crate::net::fixture::topology;
+use crate::netkit::fixture::topology;
 use crate::netkit::netdev::{Napi, Threaded};
-use crate::netkit::Topology;
+use crate::netkit::{Kind, Topology};
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 
 /// disabled ↔ enabled on every NAPI of B, one at a time; the others stay disabled without a pid.
-pub(super) fn round_trip(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn round_trip(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let all = mode::napis(ctx, &topo)?;
     let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
     mode::require_per_napi(ctx, &first)?;
@@ -32,8 +32,8 @@ pub(super) fn round_trip(ctx: &mut Ctx<'_>) -> CaseResult {
 
 /// busy-poll reads back with a pid; busy-poll → enabled → busy-poll keeps the same kthread;
 /// disabled drops it; busy-poll again starts a new one. Skips where busy-poll mode is absent.
-pub(super) fn busy_poll_round_trip(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn busy_poll_round_trip(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let id = mode::target(ctx, &topo)?;
     let _restore = mode::reset(ctx, &topo)?;
     mode::require_busy_poll(ctx, &topo, id)?;

@@ -7,10 +7,10 @@
 use super::kthread::{self, cpu_shares, median, percents};
 use super::mode::{self, get, set};
 use super::payload::{check, datagram, Check};
-use crate::net::fixture::topology;
+use crate::netkit::fixture::topology;
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::netkit::netdev::Threaded;
-use crate::netkit::Topology;
+use crate::netkit::{Kind, Topology};
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::Duration;
@@ -43,13 +43,14 @@ struct Rig {
 }
 
 impl Rig {
-    fn up(ctx: &mut Ctx<'_>) -> Result<Self, Stop> {
-        let topo = topology(ctx, Some(1))?;
+    fn up(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Self, Stop> {
+        let topo = topology(ctx, kind, Some(1))?;
         let id = mode::target(ctx, &topo)?;
         let cpus = kthread::online_cpus();
         if cpus < 2 {
-            return Err(ctx
-                .skip(format!("a spinning kthread needs a CPU of its own: the guest has {cpus} (run with --cpus 2)")));
+            return Err(ctx.not_here(format!(
+                "a spinning kthread needs a CPU of its own: the guest has {cpus} (run with --cpus 2)"
+            )));
         }
         let irq = match topo.b.rx_irq_name(0) {
             None => None,
@@ -110,8 +111,8 @@ impl Rig {
 }
 
 /// Spinning with no traffic, and traffic without IRQs (against the same traffic in enabled mode).
-pub(super) fn busy_poll_spin(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn busy_poll_spin(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     let _restore = mode::reset(ctx, &rig.topo)?;
     let (pid, shares) = rig.spin_up(ctx)?;
     let state = kthread::stat(pid).map(|s| s.state).unwrap_or('?');
@@ -150,8 +151,8 @@ pub(super) fn busy_poll_spin(ctx: &mut Ctx<'_>) -> CaseResult {
 }
 
 /// busy-poll → enabled: same kthread, asleep; busy-poll → disabled: the kthread exits.
-pub(super) fn busy_poll_stop(ctx: &mut Ctx<'_>) -> CaseResult {
-    let rig = Rig::up(ctx)?;
+pub(super) fn busy_poll_stop(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let rig = Rig::up(ctx, kind)?;
     let _restore = mode::reset(ctx, &rig.topo)?;
     let (pid, shares) = rig.spin_up(ctx)?;
     ctx.log(format!("busy-poll: kthread {} (pid {pid}) used {}", rig.name(), percents(&shares)));

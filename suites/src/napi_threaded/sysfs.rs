@@ -6,10 +6,10 @@
 //! napi_set_threaded does not touch dev->threaded).
 
 use super::mode::{self, get, set};
-use crate::net::fixture::topology;
+use crate::netkit::fixture::topology;
 use crate::netkit::netdev::Threaded;
 use crate::netkit::nssysfs::NsSysfs;
-use crate::netkit::{NetError, Topology};
+use crate::netkit::{Kind, NetError, Topology};
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 
 const ATTR: &str = "threaded";
@@ -23,8 +23,8 @@ impl Drop for SwitchOff<'_> {
     }
 }
 
-pub(super) fn sysfs(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn sysfs(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let all = mode::napis(ctx, &topo)?;
     let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
     mode::require_per_napi(ctx, &first)?;

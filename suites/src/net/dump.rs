@@ -1,15 +1,16 @@
 //! B's queues and NAPIs as normalised JSON on one log line: NAPI ids, pids and IRQ numbers are
 //! replaced by their order of appearance, so the host can snapshot what the kernel reports.
 
-use super::fixture::{in_ns, topology};
+use crate::netkit::fixture::{in_ns, topology};
 use crate::netkit::netdev::Netdev;
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
 use serde_json::{json, Value};
 
 pub const PREFIX: &str = "netlink-dump: ";
 
-pub(super) fn netlink_dump(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn netlink_dump(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let ifindex = topo.b.ifindex;
     let queues = in_ns(ctx, &topo.b.ns, "queue-get dump", move || Netdev::open()?.queues(ifindex))?;
     let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;

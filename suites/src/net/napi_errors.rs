@@ -1,12 +1,14 @@
 //! The kernel's netlink errors reach the case whole: the errno and the extack (message, or the
 //! offset of the attribute the kernel refused).
 
-use super::fixture::{in_ns, topology};
+use crate::netkit::fixture::{in_ns, topology};
 use crate::netkit::netdev::{NapiSettings, Netdev};
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx, Errno};
+use pollcheck_proto::Feature;
 
-pub(super) fn napi_errors(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn napi_errors(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let ifindex = topo.b.ifindex;
     let bad = in_ns(ctx, &topo.b.ns, "napi-get of an unknown id", || Ok(Netdev::open()?.napi_get(0x7fff_fff0)))?;
     let err = ctx.setup(bad.err().ok_or("napi-get of NAPI 0x7ffffff0 succeeded"), "napi-get of an unknown id fails")?;
@@ -19,7 +21,9 @@ pub(super) fn napi_errors(ctx: &mut Ctx<'_>) -> CaseResult {
     ctx.expect(err.extack().is_some(), "the kernel's extack points at the attribute", format!("{:?}", err.extack()));
     let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
     let Some(napi) = napis.first().filter(|n| n.defer_hard_irqs.is_some()) else {
-        return Err(ctx.skip("napi-get reports no defer-hard-irqs: napi-set absent (kernel before 6.13)"));
+        return Err(
+            ctx.absent(Feature::NapiSet, "napi-get reports no defer-hard-irqs: napi-set absent (kernel before 6.13)")
+        );
     };
     let id = napi.id;
     let s = NapiSettings { defer_hard_irqs: Some(i32::MAX as u32 + 1), ..Default::default() };

@@ -1,14 +1,16 @@
 //! NAPI ids three ways agree: what a socket sees (SO_INCOMING_NAPI_ID), what queue-get says each
 //! RX queue's NAPI is, and what napi-get lists for the device.
 
-use super::fixture::{in_ns, skip_absent, topology};
+use crate::netkit::fixture::{in_ns, skip_absent, topology};
 use crate::netkit::netdev::{Netdev, QueueType};
-use crate::netkit::steer::find_flows;
+use crate::netkit::steer::{find_flows, unlinked_queues};
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
+use pollcheck_proto::Feature;
 use std::collections::BTreeSet;
 
-pub(super) fn napi_ids(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn napi_ids(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let ifindex = topo.b.ifindex;
     let queues = in_ns(ctx, &topo.b.ns, "queue-get dump", move || Netdev::open()?.queues(ifindex))?;
     let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
@@ -22,7 +24,7 @@ pub(super) fn napi_ids(ctx: &mut Ctx<'_>) -> CaseResult {
     ctx.assert_eq(rx.len() as u32, topo.queues, "queue-get lists one RX queue per active queue pair")?;
     let rx_napis: Vec<u32> = rx.iter().filter_map(|q| q.napi_id).collect();
     if rx_napis.is_empty() {
-        return Err(ctx.skip(crate::netkit::steer::unlinked_queues(&topo.b.ifname)));
+        return Err(ctx.absent(Feature::VirtioNapiQueues, unlinked_queues(&topo.b.ifname)));
     }
     ctx.assert_eq(rx_napis.len(), rx.len(), "every RX queue names its NAPI")?;
     let distinct: BTreeSet<u32> = rx_napis.iter().copied().collect();

@@ -2,12 +2,14 @@
 //! back, and is restored. Attributes the kernel doesn't report are listed, not tested; a kernel
 //! that reports none of them makes the case Skip.
 
-use super::fixture::{in_ns, topology};
+use crate::netkit::fixture::{in_ns, topology};
 use crate::netkit::netdev::{Napi, NapiSettings, Netdev, Threaded};
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
+use pollcheck_proto::Feature;
 
-pub(super) fn napi_set(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn napi_set(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     let ifindex = topo.b.ifindex;
     let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
     let first = ctx.setup(napis.first().cloned().ok_or("the device has no NAPI"), "find a NAPI")?;
@@ -71,9 +73,10 @@ pub(super) fn napi_set(ctx: &mut Ctx<'_>) -> CaseResult {
     }
     ctx.log(format!("NAPI {id}: round-tripped {tried:?}; not reported by this kernel: {absent:?}"));
     if tried.is_empty() {
-        return Err(
-            ctx.skip(format!("napi-get reports none of the settable attributes ({absent:?}): kernel before 6.13"))
-        );
+        return Err(ctx.absent(
+            Feature::NapiSet,
+            format!("napi-get reports none of the settable attributes ({absent:?}): kernel before 6.13"),
+        ));
     }
     Ok(())
 }

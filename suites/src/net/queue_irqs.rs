@@ -1,19 +1,20 @@
 //! Each virtio RX queue has its own MSI-X vector: datagrams steered to queue q raise
 //! `virtioN-input.q` and leave every other RX queue's count where it was.
 
-use super::fixture::{skip_absent, topology};
+use crate::netkit::fixture::{skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::netkit::steer::find_flows;
+use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx};
 use std::time::Duration;
 
 /// Datagrams per queue; each is received before the next is sent, so each can raise an IRQ.
 const PER_QUEUE: u32 = 40;
 
-pub(super) fn queue_irq(ctx: &mut Ctx<'_>) -> CaseResult {
-    let topo = topology(ctx, None)?;
+pub(super) fn queue_irq(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    let topo = topology(ctx, kind, None)?;
     if topo.queues < 2 {
-        return Err(ctx.skip(format!("{}: one queue, nothing to tell apart", topo.description)));
+        return Err(ctx.not_here(format!("{}: one queue, nothing to tell apart", topo.description)));
     }
     let flows = skip_absent(
         ctx,

@@ -1,14 +1,14 @@
 //! The toolkit's own bad-input answers, on a real guest: a namespace name already taken, more
 //! queue pairs than the host attached, more channels than the NIC has — each one clear line.
 
-use super::fixture::{devices, topology};
+use crate::netkit::fixture::{devices, topology};
 use crate::netkit::netns::NetNs;
-use crate::netkit::topology::HostNet;
+use crate::netkit::topology::host_net;
 use crate::netkit::{ethtool, Kind, Topology};
 use pollcheck_guest::{CaseResult, Ctx};
 
-pub(super) fn setup_errors(ctx: &mut Ctx<'_>) -> CaseResult {
-    devices(ctx)?;
+pub(super) fn setup_errors(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
+    devices(ctx, kind)?;
     let name = format!("pc-dup-{}", std::process::id());
     let first = ctx.setup(NetNs::create(&name), "create a namespace")?;
     let again = NetNs::create(&name).map(|_| ()).map_err(|e| e.to_string());
@@ -19,7 +19,7 @@ pub(super) fn setup_errors(ctx: &mut Ctx<'_>) -> CaseResult {
         format!("{again:?}"),
     );
     drop(first);
-    let host = ctx.setup(HostNet::read().ok_or("no pollcheck.net= on the command line"), "read the host's network")?;
+    let host = ctx.setup(host_net().ok_or("no pollcheck.net= on the command line"), "read the host's network")?;
     let more = Topology::up(Kind::Virtio, Some(host.queues + 1)).map(|_| ()).map_err(|e| e.to_string());
     ctx.log(format!("{} queue pairs: {more:?}", host.queues + 1));
     ctx.expect(
@@ -27,7 +27,7 @@ pub(super) fn setup_errors(ctx: &mut Ctx<'_>) -> CaseResult {
         "asking for more queue pairs than the host attached says how to get them",
         format!("{more:?}"),
     );
-    let topo = topology(ctx, None)?;
+    let topo = topology(ctx, kind, None)?;
     let ifname = topo.b.ifname.clone();
     let too_many = topo.b.ns.run(move || {
         let max = ethtool::get(&ifname).map(|c| c.max_combined).unwrap_or(0);

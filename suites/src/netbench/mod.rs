@@ -2,8 +2,7 @@
 //! verdict): topology setup time in the guest, and the UDP request/response rate across the
 //! pair, the baseline later suites compare against. Results are `bench: <key>=<value>` log lines.
 
-use crate::net::fixture::topology;
-use crate::net::meta;
+use crate::netkit::fixture::topology;
 use crate::netkit::Kind;
 use pollcheck_guest::{Case, CaseResult, Ctx};
 use std::time::{Duration, Instant};
@@ -14,18 +13,21 @@ pub const SUITE: &str = "netbench";
 const WINDOW: Duration = Duration::from_secs(3);
 
 pub fn cases() -> Vec<Case> {
-    Kind::ALL
-        .into_iter()
-        .map(|kind| Case {
-            meta: meta(SUITE, "udp_rr", "topology setup time and UDP request/response transactions per second", kind),
-            run: udp_rr,
-        })
-        .collect()
+    Case::with_variants(
+        SUITE,
+        "udp_rr",
+        "topology setup time and UDP request/response transactions per second",
+        &Kind::ALL,
+        udp_rr,
+    )
+    .timeout(Duration::from_secs(30))
+    .hidden()
+    .build()
 }
 
-fn udp_rr(ctx: &mut Ctx<'_>) -> CaseResult {
+fn udp_rr(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let started = Instant::now();
-    let topo = topology(ctx, None)?;
+    let topo = topology(ctx, kind, None)?;
     ctx.log(format!("bench: setup_ms={}", started.elapsed().as_millis()));
     let server = ctx.setup(topo.b.udp(7000), "bind the echo socket")?;
     let client = ctx.setup(topo.a.udp(0), "bind the client socket")?;

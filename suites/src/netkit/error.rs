@@ -1,5 +1,7 @@
 //! What goes wrong while building or inspecting a test network, each saying what failed.
 
+use pollcheck_proto::Feature;
+
 /// A failed network operation; messages start with "failed to …" and name the object.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -12,9 +14,10 @@ pub enum NetError {
     /// A system call or file operation.
     #[error("failed to {what}: {source}")]
     Sys { what: String, source: nix::errno::Errno },
-    /// The kernel lacks an interface the request needs (a netlink family or operation).
-    #[error("{0}")]
-    Absent(String),
+    /// The kernel lacks an interface the request needs (a netlink family or operation): `feature`
+    /// is what is absent, `why` says how that was established.
+    #[error("{why}")]
+    Absent { feature: Feature, why: String },
     /// The topology cannot be built as asked (bad input or a missing device); says what to do.
     #[error("{0}")]
     Unusable(String),

@@ -3,10 +3,12 @@
 //! per-IRQ and NET_RX softirq counters, virtio-net channel counts, flow steering, netdevsim.
 //!
 //! Suites use [`topology::Topology`]: two NICs, one in netns `pcA` and one in `pcB`, with
-//! addresses on one subnet and helpers to open sockets inside either namespace.
+//! addresses on one subnet and helpers to open sockets inside either namespace. Cases name the
+//! devices as their variant ([`Kind`]) and build the topology through [`fixture`].
 
 pub mod error;
 pub mod ethtool;
+pub mod fixture;
 pub mod irqs;
 pub mod netdev;
 pub mod netdevsim;

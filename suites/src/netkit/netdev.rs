@@ -12,6 +12,7 @@ use neli::router::synchronous::NlRouter;
 use neli::socket::synchronous::NlSocketHandle;
 use neli::types::{Buffer, GenlBuffer};
 use neli::utils::Groups;
+use pollcheck_proto::Feature;
 use serde::Serialize;
 
 /// include/uapi/linux/netlink.h
@@ -136,6 +137,14 @@ pub struct Queue {
 
 type Msg = Genlmsghdr<u8, u16>;
 
+/// The feature a kernel lacks when it answers `cmd` with EOPNOTSUPP.
+fn op_feature(cmd: u8) -> Feature {
+    match cmd {
+        CMD_NAPI_SET => Feature::NapiSet,
+        _ => Feature::NetdevNapiGet,
+    }
+}
+
 /// A netdev-family socket in the calling thread's namespace.
 ///
 /// Requests go through a plain socket read until NLMSG_DONE or the ACK: the kernel's newer
@@ -176,7 +185,10 @@ impl Netdev {
                 NetError::Kernel { errno, .. } => format!("{errno}"),
                 other => other.to_string(),
             };
-            NetError::Absent(format!("the kernel has no netdev generic-netlink family (CTRL_CMD_GETFAMILY: {answer})"))
+            NetError::Absent {
+                feature: Feature::NetdevNapiGet,
+                why: format!("the kernel has no netdev generic-netlink family (CTRL_CMD_GETFAMILY: {answer})"),
+            }
         })?;
         let sock = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty())
             .map_err(|e| NetError::Netlink { what: "open a generic netlink socket".into(), detail: e.to_string() })?;
@@ -223,9 +235,10 @@ impl Netdev {
                 match m.nl_payload() {
                     NlPayload::Payload(p) => out.push(p.clone()),
                     NlPayload::Err(e) if -*e.error() == libc::EOPNOTSUPP => {
-                        return Err(NetError::Absent(format!(
-                            "the kernel's netdev family lacks the operation to {what} (EOPNOTSUPP)"
-                        )))
+                        return Err(NetError::Absent {
+                            feature: op_feature(cmd),
+                            why: format!("the kernel's netdev family lacks the operation to {what} (EOPNOTSUPP)"),
+                        })
                     }
                     NlPayload::Err(e) => return Err(from_nlmsgerr(what, e)),
                     NlPayload::Ack(_) | NlPayload::DumpExtAck(_) => return Ok(out),
@@ -313,4 +326,16 @@ fn parse_queue(m: &Msg) -> Option<Queue> {
         kind: if u32_of(m, A_QUEUE_TYPE)? == 0 { QueueType::Rx } else { QueueType::Tx },
         napi_id: u32_of(m, A_QUEUE_NAPI_ID),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eopnotsupp_names_the_feature_of_the_op() {
+        assert_eq!(op_feature(CMD_QUEUE_GET), Feature::NetdevNapiGet);
+        assert_eq!(op_feature(CMD_NAPI_GET), Feature::NetdevNapiGet);
+        assert_eq!(op_feature(CMD_NAPI_SET), Feature::NapiSet);
+    }
 }

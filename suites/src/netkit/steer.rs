@@ -9,6 +9,7 @@
 use super::netdev::{Netdev, QueueType};
 use super::topology::Topology;
 use super::NetError;
+use pollcheck_proto::Feature;
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
@@ -43,7 +44,7 @@ pub fn rx_queue_by_napi(topo: &Topology) -> Result<BTreeMap<u32, u32>, NetError>
     let queues = topo.b.ns.try_run(move || Netdev::open()?.queues(ifindex))?;
     let rx: Vec<_> = queues.into_iter().filter(|q| q.kind == QueueType::Rx).collect();
     if !rx.is_empty() && rx.iter().all(|q| q.napi_id.is_none()) {
-        return Err(NetError::Absent(unlinked_queues(&topo.b.ifname)));
+        return Err(NetError::Absent { feature: Feature::VirtioNapiQueues, why: unlinked_queues(&topo.b.ifname) });
     }
     Ok(rx.into_iter().filter_map(|q| Some((q.napi_id?, q.id))).collect())
 }

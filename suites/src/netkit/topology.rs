@@ -6,19 +6,20 @@
 use super::netdevsim::Linked;
 use super::netns::NetNs;
 use super::{ethtool, rtnl, NetError};
+use pollcheck_guest::Variant;
+use pollcheck_proto::boot::{self, BootParams, NetParams};
+use pollcheck_proto::{CaseMeta, Feature};
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The MAC addresses the host gives NIC 0 and NIC 1 (harness/host/src/net.rs).
-pub const VIRTIO_MACS: [&str; 2] = ["52:54:00:50:43:00", "52:54:00:50:43:01"];
 pub const ADDRS: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 99, 0, 1), Ipv4Addr::new(10, 99, 0, 2)];
 const PREFIX: u8 = 24;
 /// How long moved-back devices and carriers may take to appear.
 const SETTLE: Duration = Duration::from_secs(10);
 
-/// Which devices the topology is made of (a case's variant name).
+/// Which devices the topology is made of: the variant of a network case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Virtio,
@@ -34,9 +35,25 @@ impl Kind {
             Kind::Netdevsim => "netdevsim",
         }
     }
+}
 
-    pub fn from_name(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == s)
+/// `.virtio` needs the host's test network and the virtio-net driver, `.netdevsim` netdevsim
+/// (a kernel whose config lacks them is planned as Skip without booting).
+impl Variant for Kind {
+    fn name(self) -> &'static str {
+        Kind::name(self)
+    }
+
+    fn apply(self, meta: &mut CaseMeta) {
+        crate::require_kconfig(meta, &["NET", "NET_NS", "NET_RX_BUSY_POLL"]);
+        let feature = match self {
+            Kind::Virtio => {
+                meta.requires.network = true;
+                Feature::VirtioNet
+            }
+            Kind::Netdevsim => Feature::Netdevsim,
+        };
+        crate::require_feature(meta, feature);
     }
 }
 
@@ -64,23 +81,10 @@ impl Endpoint {
     }
 }
 
-/// How the host connected the virtio NICs (kernel command line `pollcheck.net=<backend>,<queues>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostNet {
-    pub backend: String,
-    pub queues: u32,
-}
-
-impl HostNet {
-    pub fn from_cmdline(cmdline: &str) -> Option<Self> {
-        let v = cmdline.split_whitespace().find_map(|w| w.strip_prefix("pollcheck.net="))?;
-        let (backend, queues) = v.split_once(',')?;
-        Some(Self { backend: backend.to_owned(), queues: queues.parse().ok()? })
-    }
-
-    pub fn read() -> Option<Self> {
-        Self::from_cmdline(&fs::read_to_string("/proc/cmdline").ok()?)
-    }
+/// How the host connected the virtio NICs, as this guest's kernel command line says
+/// ([`BootParams`]); `None` when the host attached no test network.
+pub fn host_net() -> Option<NetParams> {
+    BootParams::parse(&fs::read_to_string("/proc/cmdline").ok()?).net
 }
 
 /// A topology, torn down on drop (namespaces unbound, netdevsim devices deleted; the kernel
@@ -119,7 +123,7 @@ impl Topology {
                 "no virtio_net driver in this kernel (CONFIG_VIRTIO_NET off and no module): use a kernel with virtio-net".into(),
             ));
         }
-        let host = HostNet::read().ok_or_else(|| {
+        let host = host_net().ok_or_else(|| {
             NetError::Unusable(
                 "the host attached no test network (pollcheck.net= missing): mark the case requires.network".into(),
             )
@@ -131,8 +135,8 @@ impl Topology {
                 host.queues
             )));
         }
-        let names = wait_for(|| VIRTIO_MACS.iter().map(|m| ifname_with_mac(m)).collect::<Option<Vec<_>>>())
-            .ok_or_else(|| NetError::Unusable(format!("the virtio-net NICs {VIRTIO_MACS:?} did not appear")))?;
+        let names = wait_for(|| boot::NIC_MACS.iter().map(|m| ifname_with_mac(m)).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| NetError::Unusable(format!("the virtio-net NICs {:?} did not appear", boot::NIC_MACS)))?;
         let mut ends = Vec::new();
         for ((name, ns), addr) in names.into_iter().zip(nss).zip(ADDRS) {
             ethtool::set_combined(&name, want)?;
@@ -270,23 +274,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_net_from_cmdline() {
-        let c = "console=ttyS0 pollcheck.net=tap,4 quiet";
-        assert_eq!(HostNet::from_cmdline(c), Some(HostNet { backend: "tap".into(), queues: 4 }));
-        assert_eq!(HostNet::from_cmdline("console=ttyS0"), None);
-        assert_eq!(HostNet::from_cmdline("pollcheck.net=tap,x"), None);
-    }
-
-    #[test]
     fn macs_parse() {
         assert_eq!(parse_mac("52:54:00:50:43:01"), Some([0x52, 0x54, 0, 0x50, 0x43, 1]));
         assert_eq!(parse_mac("52:54:00"), None);
     }
 
     #[test]
-    fn kinds_round_trip() {
-        for k in Kind::ALL {
-            assert_eq!(Kind::from_name(k.name()), Some(k));
-        }
+    fn kinds_add_their_devices_once() {
+        let mut meta = pollcheck_guest::Case::new("s", "c", "x", |_| Ok(())).kconfig(&["NET"]).build().remove(0).meta;
+        Kind::Virtio.apply(&mut meta);
+        Kind::Virtio.apply(&mut meta);
+        assert_eq!(meta.requires.kconfig, ["NET", "NET_NS", "NET_RX_BUSY_POLL", "VIRTIO_NET", "VIRTIO_PCI"]);
+        assert_eq!(meta.features, [Feature::VirtioNet]);
+        assert!(meta.requires.network);
+        let mut meta = pollcheck_guest::Case::new("s", "c", "x", |_| Ok(())).build().remove(0).meta;
+        Kind::Netdevsim.apply(&mut meta);
+        assert_eq!(meta.requires.kconfig, ["NET", "NET_NS", "NET_RX_BUSY_POLL", "NETDEVSIM"]);
+        assert_eq!((meta.features.as_slice(), meta.requires.network), ([Feature::Netdevsim].as_slice(), false));
+        assert_eq!(Kind::ALL.map(Variant::name), ["virtio", "netdevsim"]);
     }
 }

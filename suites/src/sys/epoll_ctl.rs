@@ -58,7 +58,9 @@ pub fn ctl(ep: BorrowedFd<'_>, op: Op, fd: BorrowedFd<'_>, events: u32, data: u6
     Errno::result(unsafe { libc::epoll_ctl(ep.as_raw_fd(), op.raw(), fd.as_raw_fd(), &mut ev) }).map(drop)
 }
 
-/// `epoll_ctl(ep, op, fd, NULL)`: how seed 001 attaches a policy epoll to its wakeup source.
+/// `epoll_ctl(ep, op, fd, NULL)`: how Jason Baron's EPOLL_POLICY sketch ("Re: [PATCH v2 2/2] epoll:
+/// introduce EPOLLEXCLUSIVE and EPOLLROUNDROBIN", 2015-02-18) attaches a policy epoll to its
+/// wakeup source.
 pub fn ctl_null(ep: BorrowedFd<'_>, op: Op, fd: BorrowedFd<'_>) -> Result<(), Errno> {
     // SAFETY: a NULL event pointer is only handed to the kernel (EFAULT where it needs one).
     let rc = unsafe { libc::epoll_ctl(ep.as_raw_fd(), op.raw(), fd.as_raw_fd(), std::ptr::null_mut()) };

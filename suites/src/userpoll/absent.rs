@@ -1,31 +1,30 @@
 //! What holds for a classic epoll fd on every kernel (with or without EPOLL_USERPOLL), and, where
 //! the probe finds EPOLL_USERPOLL, the inverted behaviour on a USERPOLL fd.
 
-use super::CaseDef;
+use super::case;
 use crate::sys::userpoll::{self, page_size, Support, EPOLL_USERPOLL};
-use pollcheck_guest::{CaseResult, Ctx, Errno};
+use pollcheck_guest::{CaseBuilder, CaseResult, Ctx, Errno};
 use std::os::fd::AsFd;
 
-pub(super) const CASES: &[CaseDef] = &[
-    (
-        "absent_create1_flag",
-        "epoll_create1(EPOLL_USERPOLL) is EINVAL (no such flag on mainline; size 0 with the patch)",
-        10_000,
-        create1_flag,
-    ),
-    (
-        "absent_mmap_enodev",
-        "mmap of a classic epoll fd is ENODEV; a USERPOLL fd maps where the feature exists",
-        10_000,
-        mmap_enodev,
-    ),
-    (
-        "absent_wait_null",
-        "epoll_wait(classic epfd, NULL, 0) is EINVAL; on a USERPOLL fd it is the way to wait (0 when idle)",
-        10_000,
-        wait_null,
-    ),
-];
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![
+        case(
+            "absent_create1_flag",
+            "epoll_create1(EPOLL_USERPOLL) is EINVAL (no such flag on mainline; size 0 with the patch)",
+            create1_flag,
+        ),
+        case(
+            "absent_mmap_enodev",
+            "mmap of a classic epoll fd is ENODEV; a USERPOLL fd maps where the feature exists",
+            mmap_enodev,
+        ),
+        case(
+            "absent_wait_null",
+            "epoll_wait(classic epfd, NULL, 0) is EINVAL; on a USERPOLL fd it is the way to wait (0 when idle)",
+            wait_null,
+        ),
+    ]
+}
 
 fn present() -> bool {
     userpoll::detect() == Support::Present

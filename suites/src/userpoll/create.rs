@@ -1,35 +1,36 @@
 //! Creating a USERPOLL epoll and mapping its ring: the header, the size limits, the mmap offset
 //! rules, and that fork() does not inherit the mappings.
 
-use super::{fresh, require_userpoll, CaseDef};
+use super::{case, fresh, require_userpoll};
 use crate::sys::userpoll::{
     self, header_length, index_length, page_size, UHeader, UItem, EPOLL_USERPOLL, HEADER_MAGIC, MAX_ITEMS_NR,
 };
-use pollcheck_guest::{CaseResult, Ctx, Errno};
+use pollcheck_guest::{CaseBuilder, CaseResult, Ctx, Errno};
 use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-pub(super) const CASES: &[CaseDef] = &[
-    (
-        "create_header",
-        "the header says magic 0xeb01eb01, header_length, index_length and max_items_nr per the formulas, head = tail = 0",
-        10_000,
-        header,
-    ),
-    (
-        "create_size_limits",
-        "EPOLL_USERPOLL takes a size of 1..=65536 (0 and 65537 are EINVAL); unknown flags are EINVAL",
-        30_000,
-        size_limits,
-    ),
-    (
-        "create_mmap_offsets",
-        "offset 0 maps up to header_length, offset header_length up to index_length; anything else is ENXIO",
-        10_000,
-        mmap_offsets,
-    ),
-    ("create_fork_dontcopy", "a fork child does not inherit the ring mappings (VM_DONTCOPY)", 10_000, fork_dontcopy),
-];
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![
+        case(
+            "create_header",
+            "the header says magic 0xeb01eb01, header_length, index_length and max_items_nr per the formulas, head = tail = 0",
+            header,
+        ),
+        case(
+            "create_size_limits",
+            "EPOLL_USERPOLL takes a size of 1..=65536 (0 and 65537 are EINVAL); unknown flags are EINVAL",
+            size_limits,
+        )
+        .timeout(Duration::from_secs(30)),
+        case(
+            "create_mmap_offsets",
+            "offset 0 maps up to header_length, offset header_length up to index_length; anything else is ENXIO",
+            mmap_offsets,
+        ),
+        case("create_fork_dontcopy", "a fork child does not inherit the ring mappings (VM_DONTCOPY)", fork_dontcopy),
+    ]
+}
 
 fn header(ctx: &mut Ctx<'_>) -> CaseResult {
     ctx.assert_eq(std::mem::size_of::<UHeader>(), 128, "our struct epoll_uheader mirror is 128 bytes")?;

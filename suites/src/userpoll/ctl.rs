@@ -1,15 +1,19 @@
 //! epoll_ctl on a USERPOLL epoll: edge-triggered only, never exclusive, at most max_items_nr items.
 
-use super::{added_eventfd, fresh, CaseDef, IN_ET};
+use super::{added_eventfd, case, fresh, IN_ET};
 use crate::sys::userpoll::{self};
-use pollcheck_guest::{CaseResult, Ctx, Errno};
+use pollcheck_guest::{CaseBuilder, CaseResult, Ctx, Errno};
 use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
 
-pub(super) const CASES: &[CaseDef] = &[
-    ("ctl_requires_et", "EPOLL_CTL_ADD and EPOLL_CTL_MOD without EPOLLET are EINVAL", 10_000, requires_et),
-    ("ctl_exclusive", "EPOLL_CTL_ADD with EPOLLEXCLUSIVE (and EPOLLET) is EINVAL", 10_000, exclusive),
-    ("ctl_enospc", "ADD past max_items_nr is ENOSPC; after a DEL the freed slot is reused", 30_000, enospc),
-];
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![
+        case("ctl_requires_et", "EPOLL_CTL_ADD and EPOLL_CTL_MOD without EPOLLET are EINVAL", requires_et),
+        case("ctl_exclusive", "EPOLL_CTL_ADD with EPOLLEXCLUSIVE (and EPOLLET) is EINVAL", exclusive),
+        case("ctl_enospc", "ADD past max_items_nr is ENOSPC; after a DEL the freed slot is reused", enospc)
+            .timeout(Duration::from_secs(30)),
+    ]
+}
 
 const IN: u32 = libc::EPOLLIN as u32;
 const EXCL: u32 = libc::EPOLLEXCLUSIVE as u32;

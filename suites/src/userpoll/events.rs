@@ -1,33 +1,32 @@
 //! What the kernel publishes to the ring: once per readiness edge, at ADD/MOD of a ready fd,
 //! once per EPOLLONESHOT arming, EPOLLREMOVED after DEL.
 
-use super::{added_eventfd, fresh, CaseDef, IN_ET};
+use super::{added_eventfd, case, fresh, IN_ET};
 use crate::sys::userpoll::{self, Entry, EPOLLREMOVED};
-use pollcheck_guest::{CaseResult, Ctx, Stop};
+use pollcheck_guest::{CaseBuilder, CaseResult, Ctx, Stop};
 use std::os::fd::{AsFd, OwnedFd};
 
-pub(super) const CASES: &[CaseDef] = &[
-    (
-        "ring_once_per_edge",
-        "three writes before consuming give one entry (events merged); after consuming, one write gives one more",
-        10_000,
-        once_per_edge,
-    ),
-    ("ring_add_ready", "EPOLL_CTL_ADD of an fd that is already ready publishes it at once", 10_000, add_ready),
-    (
-        "ring_mod_data",
-        "EPOLL_CTL_MOD rewrites the item's events and data in the ring and publishes a ready fd",
-        10_000,
-        mod_data,
-    ),
-    ("ring_oneshot", "EPOLLONESHOT publishes once; later edges are dropped until EPOLL_CTL_MOD", 10_000, oneshot),
-    (
-        "ring_removed",
-        "EPOLL_CTL_DEL of an item with unconsumed events marks its entry EPOLLREMOVED; of a consumed one, 0",
-        10_000,
-        removed,
-    ),
-];
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![
+        case(
+            "ring_once_per_edge",
+            "three writes before consuming give one entry (events merged); after consuming, one write gives one more",
+            once_per_edge,
+        ),
+        case("ring_add_ready", "EPOLL_CTL_ADD of an fd that is already ready publishes it at once", add_ready),
+        case(
+            "ring_mod_data",
+            "EPOLL_CTL_MOD rewrites the item's events and data in the ring and publishes a ready fd",
+            mod_data,
+        ),
+        case("ring_oneshot", "EPOLLONESHOT publishes once; later edges are dropped until EPOLL_CTL_MOD", oneshot),
+        case(
+            "ring_removed",
+            "EPOLL_CTL_DEL of an item with unconsumed events marks its entry EPOLLREMOVED; of a consumed one, 0",
+            removed,
+        ),
+    ]
+}
 
 const IN: u32 = libc::EPOLLIN as u32;
 const OUT: u32 = libc::EPOLLOUT as u32;

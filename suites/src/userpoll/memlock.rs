@@ -1,26 +1,26 @@
 //! The ring's pages are charged to the creator's locked memory (mm->locked_vm, shown as VmLck in
 //! /proc/self/status), limited by RLIMIT_MEMLOCK without CAP_IPC_LOCK, and given back on release.
 
-use super::{require_userpoll, CaseDef};
+use super::{case, require_userpoll};
 use crate::sys::userpoll::{self, charged_pages, page_size, Ring};
 use caps::Capability;
-use pollcheck_guest::{without_capability, CaseResult, Ctx, Errno};
+use pollcheck_guest::{without_capability, CaseBuilder, CaseResult, Ctx, Errno};
 use std::os::fd::AsFd;
 
-pub(super) const CASES: &[CaseDef] = &[
-    (
-        "memlock_charge",
-        "VmLck grows by the ring's pages at creation and is back to its baseline after munmap + close",
-        10_000,
-        charge,
-    ),
-    (
-        "memlock_enomem",
-        "without CAP_IPC_LOCK, a ring past RLIMIT_MEMLOCK is ENOMEM and one that fits is created",
-        10_000,
-        enomem,
-    ),
-];
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![
+        case(
+            "memlock_charge",
+            "VmLck grows by the ring's pages at creation and is back to its baseline after munmap + close",
+            charge,
+        ),
+        case(
+            "memlock_enomem",
+            "without CAP_IPC_LOCK, a ring past RLIMIT_MEMLOCK is ENOMEM and one that fits is created",
+            enomem,
+        ),
+    ]
+}
 
 fn vm_lck(ctx: &mut Ctx<'_>) -> Result<u64, pollcheck_guest::Stop> {
     ctx.setup(userpoll::vm_lck_kb(), "reading VmLck")

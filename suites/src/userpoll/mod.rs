@@ -1,6 +1,7 @@
 //! userpoll: EPOLL_USERPOLL, epoll events consumed from a ring mapped from the epoll fd (the
-//! never-merged 2019 v3 series, seed 004; we ship our own reference patch as the `userpoll`
-//! patch set, so run these on `src:7.2+userpoll`).
+//! never-merged "[PATCH v3 00/13] epoll: support pollable epoll from userspace", Roman Penyaev,
+//! 2019-05; we ship our own reference patch as the `userpoll` patch set, so run these on
+//! `src:7.2+userpoll`).
 //!
 //! The interface our patch implements, and the decisions it takes where v3 left room (each is
 //! asserted by a case here):
@@ -45,69 +46,63 @@ mod stress;
 mod traffic;
 mod wait;
 
+use crate::netkit::Kind;
 use crate::sys::userpoll::{self, Ring, Support};
-use pollcheck_guest::{Case, CaseResult, Ctx, Probe, Stop};
-use pollcheck_proto::{CaseId, CaseMeta, Requires};
+use pollcheck_guest::{Case, CaseBuilder, CaseResult, Ctx, Probe, Stop};
+use pollcheck_proto::{Feature, ProbeAnswer};
 use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
 
 pub const SUITE: &str = "userpoll";
 
-/// Kconfig symbols every userpoll case needs.
-pub const KCONFIG: &[&str] = &["EPOLL"];
-
 pub const PROBE: Probe = Probe {
     name: "epoll_userpoll",
+    feature: Feature::Userpoll,
     run: || match userpoll::detect() {
-        Support::Present => "yes".into(),
-        Support::Absent(why) | Support::Broken(why) => format!("no: {why}"),
+        Support::Present => ProbeAnswer::Yes,
+        Support::Absent(why) => ProbeAnswer::No(why),
+        // Syscall 472 is epoll_create2 but EPOLL_USERPOLL misbehaves: broken, not absent.
+        Support::Broken(why) => ProbeAnswer::Unknown(why),
     },
 };
 
-type CaseFn = fn(&mut Ctx<'_>) -> CaseResult;
-
-/// (name, summary, timeout in ms, function) of one case.
-pub(crate) type CaseDef = (&'static str, &'static str, u64, CaseFn);
-
-pub fn cases() -> Vec<Case> {
-    [absent::CASES, create::CASES, ctl::CASES, events::CASES, wait::CASES, memlock::CASES, stress::CASES]
-        .iter()
-        .flat_map(|set| set.iter())
-        .map(|&(name, summary, timeout_ms, run)| case(name, summary, timeout_ms, run))
-        .chain(std::iter::once(traffic_case()))
-        .collect()
+/// A userpoll case (the 10 s default limit unless it says otherwise).
+fn case(name: &str, summary: &str, run: fn(&mut Ctx<'_>) -> CaseResult) -> CaseBuilder {
+    Case::new(SUITE, name, summary, run).features(&[Feature::Userpoll])
 }
 
-/// The one case with a test network: TCP traffic from netns A to B over virtio-net.
-fn traffic_case() -> Case {
-    let mut meta = crate::net::meta(
+pub fn cases() -> Vec<Case> {
+    // The one case with a test network: TCP traffic from netns A to B over virtio-net.
+    let traffic = Case::with_variants(
         SUITE,
         "ring_traffic",
         "4 TCP streams from A to B over the test network: every byte and every end is learnt from the ring alone",
-        crate::netkit::Kind::Virtio,
-    );
-    meta.requires.kconfig.extend(KCONFIG.iter().map(|s| (*s).to_owned()));
-    meta.timeout_ms = 90_000;
-    Case { meta, run: traffic::ring_traffic }
-}
-
-fn case(name: &str, summary: &str, timeout_ms: u64, run: CaseFn) -> Case {
-    Case {
-        meta: CaseMeta {
-            id: CaseId::new(SUITE, name),
-            summary: summary.to_owned(),
-            requires: Requires { kconfig: KCONFIG.iter().map(|s| (*s).to_owned()).collect(), ..Requires::default() },
-            timeout_ms,
-            mutates_global: false,
-        },
-        run,
-    }
+        &[Kind::Virtio],
+        traffic::ring_traffic,
+    )
+    .features(&[Feature::Userpoll])
+    .timeout(Duration::from_secs(90));
+    pollcheck_guest::collect(
+        [
+            absent::cases(),
+            create::cases(),
+            ctl::cases(),
+            events::cases(),
+            wait::cases(),
+            memlock::cases(),
+            stress::cases(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain([traffic]),
+    )
 }
 
 /// Skip (with the kernel's own answer as the reason) unless EPOLL_USERPOLL exists.
 fn require_userpoll(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     match userpoll::detect() {
         Support::Present => Ok(()),
-        Support::Absent(why) => Err(ctx.skip(why)),
+        Support::Absent(why) => Err(ctx.absent(Feature::Userpoll, why)),
         Support::Broken(why) => ctx.assert(false, "probing epoll_create2(EPOLL_USERPOLL, 16)", why),
     }
 }

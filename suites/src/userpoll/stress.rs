@@ -1,19 +1,21 @@
 //! The consumer protocol under concurrent producers: several threads make 100,000 events on many
 //! eventfds and stream sockets; the ring consumer must lose none and see no duplicate entry.
 
-use super::{fresh, CaseDef, IN_ET};
+use super::{case, fresh, IN_ET};
 use crate::sys::userpoll::{self, Entry, EPOLLREMOVED};
-use pollcheck_guest::{CaseResult, Ctx, Errno};
+use pollcheck_guest::{CaseBuilder, CaseResult, Ctx, Errno};
 use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-pub(super) const CASES: &[CaseDef] = &[(
-    "stress_concurrent_producers",
-    "4 threads make 100,000 events on 64 eventfds and 32 sockets: the ring loses none and duplicates none",
-    60_000,
-    concurrent_producers,
-)];
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![case(
+        "stress_concurrent_producers",
+        "4 threads make 100,000 events on 64 eventfds and 32 sockets: the ring loses none and duplicates none",
+        concurrent_producers,
+    )
+    .timeout(Duration::from_secs(60))]
+}
 
 const EVENTFDS: usize = 64;
 const SOCKETS: usize = 32;

@@ -2,7 +2,8 @@
 //! netns B over the test network, so every publish comes from the NIC's NAPI (softirq) path.
 
 use super::{fresh, require_userpoll};
-use crate::net::fixture::topology;
+use crate::netkit::fixture::topology;
+use crate::netkit::Kind;
 use crate::sys::userpoll::{self, Entry, Ring, EPOLLREMOVED};
 use pollcheck_guest::{CaseResult, Ctx, Errno};
 use std::io::{Read, Write};
@@ -40,9 +41,9 @@ struct Tally {
     positive_waits: Vec<i32>,
 }
 
-pub(super) fn ring_traffic(ctx: &mut Ctx<'_>) -> CaseResult {
+pub(super) fn ring_traffic(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     require_userpoll(ctx)?;
-    let topo = topology(ctx, None)?;
+    let topo = topology(ctx, kind, None)?;
     let (ep, ring) = fresh(ctx, 64)?;
     let at = SocketAddr::V4(SocketAddrV4::new(topo.b.addr, PORT));
     let listener = ctx.setup(topo.b.ns.run(move || TcpListener::bind(at)), "enter B's namespace")?;

@@ -1,33 +1,34 @@
 //! Waiting on a USERPOLL epoll: epoll_wait(NULL, 0) says ESTALE while the ring holds entries and
 //! never returns a count; poll() sees the epfd readable iff the ring is non-empty.
 
-use super::{added_eventfd, fresh, CaseDef, IN_ET};
+use super::{added_eventfd, case, fresh, IN_ET};
 use crate::sys::userpoll::{self};
-use pollcheck_guest::{CaseResult, Ctx, Errno};
+use pollcheck_guest::{CaseBuilder, CaseResult, Ctx, Errno};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-pub(super) const CASES: &[CaseDef] = &[
-    (
-        "wait_estale",
-        "epoll_wait(NULL, 0) is ESTALE while head != tail (any timeout), 0 once consumed, never a count",
-        10_000,
-        estale,
-    ),
-    ("wait_buffer_einval", "epoll_wait with a buffer (or maxevents > 0) on a USERPOLL epoll is EINVAL", 10_000, buffer),
-    (
-        "wait_wakeup",
-        "a blocked epoll_wait(NULL, 0, -1) returns ESTALE when another thread makes an fd ready",
-        20_000,
-        wakeup,
-    ),
-    (
-        "wait_poll_readable",
-        "poll() on the epfd is POLLIN iff the ring is non-empty, and a publish wakes it",
-        20_000,
-        poll,
-    ),
-];
+pub(super) fn cases() -> Vec<CaseBuilder> {
+    vec![
+        case(
+            "wait_estale",
+            "epoll_wait(NULL, 0) is ESTALE while head != tail (any timeout), 0 once consumed, never a count",
+            estale,
+        ),
+        case("wait_buffer_einval", "epoll_wait with a buffer (or maxevents > 0) on a USERPOLL epoll is EINVAL", buffer),
+        case(
+            "wait_wakeup",
+            "a blocked epoll_wait(NULL, 0, -1) returns ESTALE when another thread makes an fd ready",
+            wakeup,
+        )
+        .timeout(Duration::from_secs(20)),
+        case(
+            "wait_poll_readable",
+            "poll() on the epfd is POLLIN iff the ring is non-empty, and a publish wakes it",
+            poll,
+        )
+        .timeout(Duration::from_secs(20)),
+    ]
+}
 
 fn estale(ctx: &mut Ctx<'_>) -> CaseResult {
     let (ep, ring) = fresh(ctx, 4)?;

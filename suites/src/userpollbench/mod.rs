@@ -9,9 +9,9 @@
 //! kernel publishes to the ring or queues on the ready list).
 
 use crate::sys::userpoll::{self, Ring};
-use crate::userpoll::{fresh, IN_ET, KCONFIG};
+use crate::userpoll::{fresh, IN_ET};
 use pollcheck_guest::{Case, CaseResult, Ctx, Stop};
-use pollcheck_proto::{CaseId, CaseMeta, Requires};
+use pollcheck_proto::Feature;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -22,17 +22,17 @@ const ROUNDS: usize = 200;
 const TRIALS: usize = 5;
 
 pub fn cases() -> Vec<Case> {
-    vec![Case {
-        meta: CaseMeta {
-            id: CaseId::new(SUITE, "ring_vs_epoll_wait"),
-            summary: "events/s harvested from the ring and with epoll_wait on the same workload, and their ratio"
-                .to_owned(),
-            requires: Requires { kconfig: KCONFIG.iter().map(|s| (*s).to_owned()).collect(), ..Requires::default() },
-            timeout_ms: 120_000,
-            mutates_global: false,
-        },
-        run: bench,
-    }]
+    // It measures, it checks nothing, but it cannot run without EPOLL_USERPOLL.
+    Case::new(
+        SUITE,
+        "ring_vs_epoll_wait",
+        "events/s harvested from the ring and with epoll_wait on the same workload, and their ratio",
+        bench,
+    )
+    .features(&[Feature::Userpoll])
+    .timeout(Duration::from_secs(120))
+    .hidden()
+    .build()
 }
 
 /// Time spent in one trial: harvesting only, and whole rounds (writes + harvest).

@@ -1,37 +1,39 @@
-//! The topology fixture network cases share: the variant in the case name (`.virtio`,
-//! `.netdevsim`) picks the devices; a kernel without them makes the case Skip with the reason.
+//! The topology fixture network cases share: the case's variant ([`Kind`], `.virtio` or
+//! `.netdevsim`) picks the devices; a kernel without them makes the case Skip, naming the absent
+//! feature and how its absence was found.
 
 use crate::netkit::{netdevsim, Kind, NetError, Topology};
 use pollcheck_guest::{Ctx, Stop};
+use pollcheck_proto::Feature;
 use std::path::Path;
 
-/// The topology this case's variant names, up and logged; `queues` None: all the host gave.
-pub fn topology(ctx: &mut Ctx<'_>, queues: Option<u32>) -> Result<Topology, Stop> {
-    let kind = devices(ctx)?;
+/// The topology of `kind`, up and logged; `queues` None: all the host gave.
+pub fn topology(ctx: &mut Ctx<'_>, kind: Kind, queues: Option<u32>) -> Result<Topology, Stop> {
+    devices(ctx, kind)?;
     let started = std::time::Instant::now();
     let topo = ctx.setup(Topology::up(kind, queues), "build the test network")?;
     ctx.log(format!("topology: {} (set up in {} ms)", topo.description, started.elapsed().as_millis()));
     Ok(topo)
 }
 
-/// The device kind this case's variant names, or a Skip saying why the kernel can't provide it.
-pub fn devices(ctx: &mut Ctx<'_>) -> Result<Kind, Stop> {
-    let kind = ctx.id().variant.as_deref().and_then(Kind::from_name).unwrap_or(Kind::Virtio);
+/// Nothing, or a Skip saying why the kernel can't provide the devices of `kind`.
+pub fn devices(ctx: &mut Ctx<'_>, kind: Kind) -> Result<(), Stop> {
     match kind {
         Kind::Netdevsim => {
             if let Err(why) = netdevsim::available() {
-                return Err(ctx.skip(why));
+                return Err(ctx.absent(Feature::Netdevsim, why));
             }
         }
         Kind::Virtio => {
             if !Path::new("/sys/bus/virtio/drivers/virtio_net").exists() {
-                return Err(ctx.skip(
+                return Err(ctx.absent(
+                    Feature::VirtioNet,
                     "virtio-net not available: no virtio_net driver (CONFIG_VIRTIO_NET off, module not loaded)",
                 ));
             }
         }
     }
-    Ok(kind)
+    Ok(())
 }
 
 /// A netdev-family request inside `ns`: an interface the kernel lacks makes the case Skip with
@@ -45,10 +47,11 @@ pub fn in_ns<T: Send>(
     skip_absent(ctx, ns.try_run(f), what)
 }
 
-/// `res`, with [`NetError::Absent`] turned into a Skip and other errors into a failed setup.
+/// `res`, with [`NetError::Absent`] turned into a Skip naming its feature and other errors into a
+/// failed setup.
 pub fn skip_absent<T>(ctx: &mut Ctx<'_>, res: Result<T, NetError>, what: &str) -> Result<T, Stop> {
     match res {
-        Err(NetError::Absent(why)) => Err(ctx.skip(why)),
+        Err(NetError::Absent { feature, why }) => Err(ctx.absent(feature, why)),
         other => ctx.setup(other, what),
     }
 }
