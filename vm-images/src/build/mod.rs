@@ -9,6 +9,7 @@ mod disk;
 mod error;
 pub mod fragment;
 pub mod key;
+pub mod mutation;
 mod patch;
 mod run;
 mod source;

@@ -21,6 +21,23 @@ pub fn apply(tree: &Path, patch_file: &Path) -> Result<(), BuildError> {
     Err(failed(failing_hunk(&String::from_utf8_lossy(&out.stdout))))
 }
 
+/// Takes `patch_file` back out of `tree` (`patch -R -p1`).
+pub fn revert(tree: &Path, patch_file: &Path) -> Result<(), BuildError> {
+    let failed = |hunk: String| BuildError::PatchFailed { patch: patch_file.to_path_buf(), hunk };
+    let abs = std::fs::canonicalize(patch_file).map_err(|e| failed(format!("cannot read it: {e}")))?;
+    let out = duct::cmd!("patch", "-R", "-p1", "--batch", "--no-backup-if-mismatch", "-i", &abs)
+        .dir(tree)
+        .stderr_to_stdout()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .map_err(BuildError::command("patch"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(failed(format!("while taking it back out: {}", failing_hunk(&String::from_utf8_lossy(&out.stdout)))))
+}
+
 /// The first failure in `patch`'s output, prefixed by the file it was patching.
 pub fn failing_hunk(output: &str) -> String {
     let mut file = None;
@@ -73,5 +90,7 @@ mod tests {
         let err = apply(dir.path(), &p).expect_err("second time fails");
         assert!(err.to_string().contains("ok.patch"), "{err}");
         assert!(err.to_string().contains("fs/x.c"), "{err}");
+        revert(dir.path(), &p).expect("reverts");
+        assert_eq!(std::fs::read_to_string(dir.path().join("fs/x.c")).expect("read"), "a\nb\nc\n");
     }
 }

@@ -23,6 +23,7 @@ mod guest_args;
 mod kernels;
 mod list;
 mod matrix;
+mod mutants;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,8 @@ enum Command {
     BisectRun(bisect::BisectRunArgs),
     /// The selected suites on many kernels at once, as a feature × kernel table.
     Matrix(matrix::MatrixArgs),
+    /// Build every one-line mutant under fixtures/patches, run its cases, print the kill table.
+    Mutants(mutants::MutantsArgs),
     /// Debian kernels, source builds and the kernel cache.
     #[command(subcommand)]
     Kernels(kernels::KernelsCommand),
@@ -65,6 +68,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(a) => list::list(a),
         Command::Bench(c) => bench::bench(c),
         Command::Kernels(c) => kernels::kernels(c),
+        Command::Mutants(a) => mutants::mutants(a),
         Command::Matrix(a) => matrix::matrix(a),
         Command::Bisect(a) => bisect::bisect(a),
         Command::BisectRun(a) => bisect::bisect_run(a),
