@@ -132,7 +132,9 @@ impl Unmutated {
         let spec = std::iter::once(format!("src:{version}")).chain(base.iter().cloned()).collect::<Vec<_>>().join("+");
         bar.set_message(format!("{spec}: the unmutated kernel"));
         let cfg = args.guest.apply(SessionConfig::new(ws.kernel(&spec, None)?, ws));
-        let report = session::run(ws, &cfg, &union, &LiveDisplay::new(Detail::Quiet, false))?.report;
+        let run = session::run(ws, &cfg, &union, &LiveDisplay::new(Detail::Quiet, false))?;
+        bar.println(format!("pollcheck: unmutated {spec}: reports in {}", run.artifacts.path().display()));
+        let report = run.report;
         let failing: Vec<String> =
             report.cases.iter().filter(|c| c.outcome.is_failure()).map(|c| c.id.to_string()).collect();
         if !failing.is_empty() {
@@ -181,6 +183,7 @@ fn judge(
         build_s: 0.0,
         run_s: 0.0,
         error: None,
+        run_dir: None,
     };
     let started = Instant::now();
     let mut quiet = |_: &str| {};
@@ -206,7 +209,10 @@ fn judge(
     let cfg = args.guest.apply(SessionConfig::new(kernel, ws));
     let cases = unmutated.cases.get(&m.name).cloned().unwrap_or_default();
     match session::run(ws, &cfg, &cases, &LiveDisplay::new(Detail::Quiet, false)) {
-        Ok(r) => (result.killed_by, result.hidden_by_skip) = kills::kills(&unmutated.report, &r.report),
+        Ok(r) => {
+            (result.killed_by, result.hidden_by_skip) = kills::kills(&unmutated.report, &r.report);
+            result.run_dir = Some(r.artifacts.path().display().to_string());
+        }
         Err(e) => result.error = Some(format!("run: {e}")),
     }
     result.run_s = started.elapsed().as_secs_f64();

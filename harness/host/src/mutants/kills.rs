@@ -31,6 +31,9 @@ pub struct MutantResult {
     pub run_s: f64,
     /// Why it could not be judged (the patch did not apply, the build failed), if so.
     pub error: Option<String>,
+    /// The run directory of its cases (reports, console logs).
+    #[serde(default)]
+    pub run_dir: Option<String>,
 }
 
 impl MutantResult {

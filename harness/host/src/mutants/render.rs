@@ -91,6 +91,7 @@ mod tests {
             build_s: 61.0,
             run_s: 40.0,
             error: None,
+            run_dir: None,
         };
         KillTable {
             kernel: "src:7.2".into(),
