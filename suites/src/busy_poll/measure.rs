@@ -106,15 +106,57 @@ impl fmt::Display for Summary {
     }
 }
 
-/// `rounds` rounds on each waiter, interleaved (so host load hits them alike).
-pub fn interleaved(waiters: &[&Waiter<'_>], rounds: usize, timeout_ms: i32) -> Result<Vec<Summary>, String> {
-    let mut samples = vec![Vec::with_capacity(rounds); waiters.len()];
+/// The CPU time of a user-space spin that lasts `usecs` of the guest's monotonic clock: what a
+/// busy poll of `usecs` costs when nothing else does (both are charged the host's steal alike).
+pub fn spin(usecs: u32) -> Duration {
+    let clock =
+        || nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).map(Duration::from).unwrap_or_default();
+    let (start, before) = (clock(), thread_cpu());
+    let until = start + Duration::from_micros(u64::from(usecs));
+    while clock() < until {
+        std::hint::spin_loop();
+    }
+    thread_cpu().saturating_sub(before)
+}
+
+/// Per-round CPU samples of each waiter and of each reference spin, taken in the same rounds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measured {
+    pub waiters: Vec<Vec<Duration>>,
+    pub spins: Vec<Vec<Duration>>,
+}
+
+impl Measured {
+    pub fn waiter(&self, i: usize) -> Summary {
+        Summary::of(&self.waiters[i])
+    }
+}
+
+/// `rounds` rounds on each waiter, interleaved (so host load hits them alike), each round also
+/// timing a reference spin of every duration in `spins` (see [`spin`]).
+pub fn interleaved(waiters: &[&Waiter<'_>], rounds: usize, timeout_ms: i32, spins: &[u32]) -> Result<Measured, String> {
+    let mut m = Measured {
+        waiters: vec![Vec::with_capacity(rounds); waiters.len()],
+        spins: vec![Vec::with_capacity(rounds); spins.len()],
+    };
     for _ in 0..rounds {
-        for (w, s) in waiters.iter().zip(samples.iter_mut()) {
+        for (w, s) in waiters.iter().zip(m.waiters.iter_mut()) {
             s.push(w.round(timeout_ms)?);
         }
+        for (&usecs, s) in spins.iter().zip(m.spins.iter_mut()) {
+            s.push(spin(usecs));
+        }
     }
-    Ok(samples.iter().map(|s| Summary::of(s)).collect())
+    Ok(m)
+}
+
+/// The median over rounds of `busy[i] / reference[i]`: how a busy poll's CPU compares with a
+/// spin of the time it should take, each pair measured moments apart.
+pub fn median_ratio(busy: &[Duration], reference: &[Duration]) -> f64 {
+    let mut r: Vec<f64> =
+        busy.iter().zip(reference).map(|(b, s)| b.as_secs_f64() / s.as_secs_f64().max(1e-9)).collect();
+    r.sort_by(f64::total_cmp);
+    r.get(r.len() / 2).copied().unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -128,5 +170,18 @@ mod tests {
         assert_eq!((s.median, s.min, s.max, s.n), (d(5), d(1), d(9), 5));
         assert_eq!(Summary::of(&[]).n, 0);
         assert!(s.to_string().starts_with("median 0.005 ms CPU"));
+    }
+
+    #[test]
+    fn ratios_pair_rounds() {
+        let d = Duration::from_micros;
+        assert_eq!(median_ratio(&[d(10), d(30), d(20)], &[d(10), d(10), d(10)]), 2.0);
+        assert_eq!(median_ratio(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn a_spin_costs_about_its_time() {
+        let cpu = spin(2000).as_secs_f64() * 1e6;
+        assert!((1500.0..20_000.0).contains(&cpu), "{cpu} us");
     }
 }

@@ -39,7 +39,8 @@ pub(super) fn no_napi_id(ctx: &mut Ctx<'_>) -> CaseResult {
     let p = Some(params(USECS, 0, 0, 0));
     let unix = ctx.setup(Waiter::new(ua.as_fd(), ub.as_fd(), p), "busy instance over a unix socketpair")?;
     let lo = ctx.setup(Waiter::new(la.as_fd(), lb.as_fd(), p), "busy instance over loopback UDP")?;
-    let s = ctx.setup(interleaved(&[&unix, &lo], ROUNDS, TIMEOUT_MS), "measure CPU per empty wait")?;
+    let m = ctx.setup(interleaved(&[&unix, &lo], ROUNDS, TIMEOUT_MS, &[]), "measure CPU per empty wait")?;
+    let s = [m.waiter(0), m.waiter(1)];
     let lo_napi = ctx.setup(incoming_napi_id(&lb), "SO_INCOMING_NAPI_ID on the loopback receiver")?;
     ctx.log(format!("busy_poll_usecs {USECS}, {TIMEOUT_MS} ms waits: unix socketpair {}; loopback UDP {}", s[0], s[1]));
     ctx.log(format!("loopback receiver's SO_INCOMING_NAPI_ID: {lo_napi}"));

@@ -34,11 +34,16 @@ fn two_flows(ctx: &mut Ctx<'_>, kind: Kind) -> Result<(crate::netkit::Topology, 
     Ok((topo, flows))
 }
 
-fn judge(ctx: &mut Ctx<'_>, busy: &Summary, plain: &Summary, plain_who: &str) {
-    ctx.log(format!("busy instance ({USECS} us, {TIMEOUT_MS} ms waits): {busy}; {plain_who}: {plain}"));
-    expect_busy(ctx, "the instance with busy_poll_usecs set", busy, USECS);
-    expect_sleeps(ctx, plain_who, plain, USECS);
-    expect_ratio(ctx, "busy vs plain instance on the same NAPI", busy, plain);
+/// Judge per-round samples: the busy instance's, the plain one's, and a spin of [`USECS`] each round.
+fn judge(ctx: &mut Ctx<'_>, busy: &[Duration], plain: &[Duration], spins: &[Duration], plain_who: &str) {
+    let (b, p) = (Summary::of(busy), Summary::of(plain));
+    ctx.log(format!(
+        "busy instance ({USECS} us, {TIMEOUT_MS} ms waits): {b}; {plain_who}: {p}; spin of {USECS} us: {}",
+        Summary::of(spins)
+    ));
+    expect_busy(ctx, "the instance with busy_poll_usecs set", busy, spins, USECS);
+    expect_sleeps(ctx, plain_who, &p, USECS);
+    expect_ratio(ctx, "busy vs plain instance on the same NAPI", &b, &p);
 }
 
 pub(super) fn same_process(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
@@ -46,8 +51,8 @@ pub(super) fn same_process(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let (f0, f1) = (&flows[0], &flows[1]);
     let busy = ctx.setup(Waiter::new(f0.tx.as_fd(), f0.rx.as_fd(), Some(params(USECS, 0, 0, 0))), "busy instance")?;
     let plain = ctx.setup(Waiter::new(f1.tx.as_fd(), f1.rx.as_fd(), None), "plain instance")?;
-    let s = ctx.setup(interleaved(&[&busy, &plain], ROUNDS, TIMEOUT_MS), "measure CPU per empty wait")?;
-    judge(ctx, &s[0], &s[1], "the plain instance in the same process");
+    let m = ctx.setup(interleaved(&[&busy, &plain], ROUNDS, TIMEOUT_MS, &[USECS]), "measure CPU per empty wait")?;
+    judge(ctx, &m.waiters[0], &m.waiters[1], &m.spins[0], "the plain instance in the same process");
     Ok(())
 }
 
@@ -75,7 +80,7 @@ pub(super) fn two_processes(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
         nix::unistd::ForkResult::Parent { child } => {
             drop(w);
             let busy = Waiter::new(f0.tx.as_fd(), f0.rx.as_fd(), Some(params(USECS, 0, 0, 0)))
-                .and_then(|b| (0..ROUNDS).map(|_| b.round(TIMEOUT_MS)).collect::<Result<Vec<_>, _>>());
+                .and_then(|b| interleaved(&[&b], ROUNDS, TIMEOUT_MS, &[USECS]));
             let mut text = String::new();
             let read = std::fs::File::from(r).read_to_string(&mut text);
             let _ = nix::sys::wait::waitpid(child, None);
@@ -83,7 +88,7 @@ pub(super) fn two_processes(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
             let busy = ctx.setup(busy, "the busy waiter's rounds")?;
             let plain = ctx.setup(parse_child(&text), "the plain waiter's process")?;
             ctx.log(format!("plain waiter: pid {child} (the busy one is pid {})", std::process::id()));
-            judge(ctx, &Summary::of(&busy), &Summary::of(&plain), "the plain instance in another process");
+            judge(ctx, &busy.waiters[0], &plain, &busy.spins[0], "the plain instance in another process");
             Ok(())
         }
     }

@@ -4,7 +4,7 @@
 //! SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET are accepted and leave the busy poll in place
 //! (SO_PREFER_BUSY_POLL reads back; the budget has no getsockopt: ENOPROTOOPT).
 
-use super::measure::Summary;
+use super::measure::{spin, Summary};
 use super::rig::{flows_on_one_napi, Flow};
 use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
 use super::{ROUNDS, TIMEOUT_MS, USECS};
@@ -87,20 +87,25 @@ pub(super) fn so_busy_poll(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
         ctx.expect(got == want, format!("{name} reads back {want}"), got);
     }
     let mut samples = [Vec::new(), Vec::new(), Vec::new()];
+    let mut spins = Vec::new();
     for _ in 0..ROUNDS {
         for (f, s) in flows.iter().zip(samples.iter_mut()) {
             s.push(ctx.setup(round(f), "measure CPU per empty recv")?);
         }
+        spins.push(spin(2 * USECS));
     }
-    let [b, p, q] = samples.map(|s| Summary::of(&s));
+    let [b, p, q] = [0, 1, 2].map(|i| Summary::of(&samples[i]));
     ctx.log(format!(
-        "blocking recv, {TIMEOUT_MS} ms SO_RCVTIMEO: SO_BUSY_POLL {USECS} {b}; none {p}; with prefer + budget {BUDGET} {q}"
+        "blocking recv, {TIMEOUT_MS} ms SO_RCVTIMEO: SO_BUSY_POLL {USECS} {b}; none {p}; with prefer + budget {BUDGET} {q}; spin of {} us {}",
+        2 * USECS,
+        Summary::of(&spins)
     ));
     // UDP's receive path (net/ipv4/udp.c __skb_recv_udp) busy polls before it sleeps and once
     // more after the timeout ends the sleep: an empty recv spends about twice SO_BUSY_POLL.
-    expect_busy(ctx, "a socket with SO_BUSY_POLL (busy polls before and after sleeping)", &b, 2 * USECS);
+    expect_busy(ctx, "a socket with SO_BUSY_POLL (before and after sleeping)", &samples[0], &spins, 2 * USECS);
     expect_sleeps(ctx, "a socket without SO_BUSY_POLL", &p, USECS);
-    expect_busy(ctx, "a socket with SO_BUSY_POLL, SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET", &q, 2 * USECS);
+    let both = "a socket with SO_BUSY_POLL, SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET";
+    expect_busy(ctx, both, &samples[2], &spins, 2 * USECS);
     expect_ratio(ctx, "SO_BUSY_POLL vs none on the same NAPI", &b, &p);
     Ok(())
 }

@@ -1,6 +1,10 @@
 //! End: when traffic stops, epoll_wait's busy poll finds nothing, IRQ suspension ends and the
-//! application sleeps; a datagram sent while it sleeps raises the queue's IRQ and wakes it within
-//! about gro-flush-timeout, far sooner than irq-suspend-timeout (measured and reported).
+//! application sleeps; a datagram sent while it sleeps raises the queue's IRQ and wakes it as
+//! fast as it would under plain deferral, far sooner than irq-suspend-timeout. The reference is
+//! the same application's wake under plain deferral (irq-suspend-timeout 0), measured in the same
+//! case: the median resume time must stay within 4 x the reference's median plus 10 x
+//! gro-flush-timeout (seen: medians of 1.0–1.1 ms both ways under TCG, so about 9 ms of room; a
+//! kernel that waits for the suspension timer takes 1000 ms).
 
 use super::app::App;
 use super::params::{dms, ms, DEFER_HARD_IRQS, GRO_FLUSH_TIMEOUT_NS, LONG_TIMEOUT_NS, PACE, SAMPLES, WARM_UP, WORK};
@@ -25,11 +29,25 @@ struct Wake {
     asleep_before_send: bool,
 }
 
+/// The same traffic with plain deferral: the reference resume time.
+const REFERENCE: Knobs = Knobs { irq_suspend_timeout_ns: 0, ..KNOBS };
+
+/// How far the median resume time may exceed the reference's: a factor and a slack in
+/// gro-flush-timeouts.
+const FACTOR: u32 = 4;
+const SLACK_GFTS: u32 = 10;
+
 pub(super) fn end(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let rig = Rig::up(ctx, kind)?;
+    let mut reference = Vec::new();
+    rig.set(ctx, REFERENCE)?;
+    for i in 1..=SAMPLES {
+        let w = wake(ctx, &rig)?;
+        ctx.log(format!("reference {i} ({REFERENCE}): woken {:.2} ms after the send", dms(w.latency)));
+        reference.push(w.latency);
+    }
     rig.set(ctx, KNOBS)?;
-    // Half the timeout: a TCG guest on a loaded host can stall for a good fraction of a second.
-    let bound = Duration::from_nanos(LONG_TIMEOUT_NS) / 2;
+    let mut latencies = Vec::new();
     for i in 1..=SAMPLES {
         let w = wake(ctx, &rig)?;
         ctx.log(format!(
@@ -49,16 +67,26 @@ pub(super) fn end(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
             format!("sample {i}: IRQ delivery resumed: the datagram sent while the application slept raised the queue's IRQ"),
             format!("{} IRQs", w.irqs),
         );
-        ctx.expect(
-            w.latency < bound,
-            format!(
-                "sample {i}: the sleeping application woke within {} ms (not after irq-suspend-timeout)",
-                bound.as_millis()
-            ),
-            format!("{:.2} ms", dms(w.latency)),
-        );
+        latencies.push(w.latency);
     }
+    let (got, base) = (median(&latencies), median(&reference));
+    let bound = base * FACTOR + Duration::from_nanos(GRO_FLUSH_TIMEOUT_NS) * SLACK_GFTS;
+    ctx.expect(
+        got <= bound,
+        format!(
+            "the sleeping application woke about as fast as under plain deferral: median within {FACTOR} x the reference's + {SLACK_GFTS} x gro-flush-timeout = {:.2} ms (irq-suspend-timeout {} ms)",
+            dms(bound),
+            ms(LONG_TIMEOUT_NS)
+        ),
+        format!("median {:.2} ms (reference median {:.2} ms)", dms(got), dms(base)),
+    );
     Ok(())
+}
+
+fn median(xs: &[Duration]) -> Duration {
+    let mut v = xs.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
 fn wake(ctx: &mut Ctx<'_>, rig: &Rig) -> Result<Wake, Stop> {

@@ -16,6 +16,38 @@ pub struct VmShape {
     pub channel_socket: PathBuf,
     /// What the agent reads from the kernel command line.
     pub params: BootParams,
+    /// The TCG workarounds (ignored under KVM).
+    pub tcg: TcgOptions,
+}
+
+/// The TCG CPU model and threading, defaulting to the workarounds below; `POLLCHECK_TCG_CPU`
+/// and `POLLCHECK_TCG_THREAD` (`single`|`multi`) override them to re-measure whether a QEMU
+/// still needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcgOptions {
+    pub cpu: String,
+    /// `-accel tcg,thread=…` for guests of more than one vCPU.
+    pub smp_thread: &'static str,
+}
+
+impl Default for TcgOptions {
+    fn default() -> Self {
+        Self { cpu: TCG_CPU.to_owned(), smp_thread: "single" }
+    }
+}
+
+impl TcgOptions {
+    /// The defaults with the environment's overrides.
+    pub fn from_env() -> Self {
+        let mut o = Self::default();
+        if let Ok(cpu) = std::env::var("POLLCHECK_TCG_CPU") {
+            o.cpu = cpu;
+        }
+        if std::env::var("POLLCHECK_TCG_THREAD").is_ok_and(|t| t == "multi") {
+            o.smp_thread = "multi";
+        }
+        o
+    }
 }
 
 /// The guest kernel command line.
@@ -38,12 +70,9 @@ pub fn kernel_cmdline(spec: &VmShape) -> String {
 /// keys, via int3) while another vCPU runs it sometimes dies with "Oops: int3" (Debian 7.3.4) or
 /// hangs in SMP bring-up (src:7.2, 1 of ~15 two-vCPU boots on a loaded host); round-robin TCG
 /// has no concurrent vCPUs, so no cross-modifying-code race.
-pub fn tcg_accel(cpus: u32) -> &'static str {
-    if cpus > 1 {
-        "tcg,thread=single"
-    } else {
-        "tcg,thread=multi"
-    }
+pub fn tcg_accel(cpus: u32, opts: &TcgOptions) -> String {
+    let thread = if cpus > 1 { opts.smp_thread } else { "multi" };
+    format!("tcg,thread={thread}")
 }
 
 /// The `-cpu` value under TCG: everything QEMU can emulate except CMPXCHG16B. Debian 6.12's
@@ -56,8 +85,8 @@ pub const TCG_CPU: &str = "max,-cx16";
 /// The QEMU argument vector (without the program name).
 pub fn qemu_args(spec: &VmShape) -> Vec<String> {
     let (accel, cpu) = match spec.accel {
-        Accel::Kvm => ("kvm", "host"),
-        Accel::Tcg => (tcg_accel(spec.cpus), TCG_CPU),
+        Accel::Kvm => ("kvm".to_owned(), "host"),
+        Accel::Tcg => (tcg_accel(spec.cpus, &spec.tcg), spec.tcg.cpu.as_str()),
     };
     let s = |x: &str| x.to_owned();
     vec![
@@ -69,7 +98,7 @@ pub fn qemu_args(spec: &VmShape) -> Vec<String> {
         s("-machine"),
         s("q35"),
         s("-accel"),
-        s(accel),
+        accel,
         s("-cpu"),
         s(cpu),
         s("-smp"),
@@ -109,6 +138,7 @@ mod tests {
                 channel: boot::CHANNEL_DEVICE.into(),
                 net: Some(boot::NetParams { backend: boot::NetBackend::Tap, queues: 2 }),
             },
+            tcg: TcgOptions::default(),
         }
     }
 
@@ -119,8 +149,10 @@ mod tests {
 
     #[test]
     fn tcg_runs_several_vcpus_round_robin() {
-        assert_eq!(tcg_accel(1), "tcg,thread=multi");
-        assert_eq!(tcg_accel(2), "tcg,thread=single");
+        let d = TcgOptions::default();
+        assert_eq!(tcg_accel(1, &d), "tcg,thread=multi");
+        assert_eq!(tcg_accel(2, &d), "tcg,thread=single");
+        assert_eq!(tcg_accel(2, &TcgOptions { smp_thread: "multi", ..d }), "tcg,thread=multi");
         let one = qemu_args(&VmShape { cpus: 1, ..spec(Accel::Tcg) });
         assert!(one.windows(2).any(|w| w[0] == "-accel" && w[1] == "tcg,thread=multi"));
     }

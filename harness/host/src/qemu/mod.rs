@@ -4,6 +4,6 @@ mod args;
 mod find;
 mod process;
 
-pub use args::{kernel_cmdline, qemu_args, tcg_accel, VmShape, TCG_CPU};
+pub use args::{kernel_cmdline, qemu_args, tcg_accel, TcgOptions, VmShape, TCG_CPU};
 pub use find::{version_of, Qemu};
 pub use process::QemuProcess;

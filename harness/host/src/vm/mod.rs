@@ -5,7 +5,7 @@ pub mod crash;
 mod link;
 
 use crate::cleanup;
-use crate::qemu::{qemu_args, QemuProcess, VmShape};
+use crate::qemu::{qemu_args, QemuProcess, TcgOptions, VmShape};
 use crate::report::model::Accel;
 use crate::testnet::{self, NetPlan};
 use console::ConsoleTail;
@@ -45,6 +45,7 @@ pub struct BootConfig {
     pub console_log: PathBuf,
     /// The test network, when the run's cases need one.
     pub network: Option<NetPlan>,
+    pub tcg: TcgOptions,
 }
 
 /// Why a boot did not reach the agent.
@@ -110,6 +111,7 @@ impl Guest {
             memory_mb: cfg.memory_mb,
             channel_socket: dir.path().join("chan.sock"),
             params: BootParams { net: cfg.network.as_ref().map(NetPlan::params), ..BootParams::default() },
+            tcg: cfg.tcg.clone(),
         };
         let stderr_path = dir.path().join("qemu.stderr");
         let log = std::fs::OpenOptions::new()
