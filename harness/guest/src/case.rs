@@ -62,7 +62,8 @@ impl std::fmt::Debug for CaseBuilder {
 }
 
 impl Case {
-    /// A case without variants.
+    /// A case without variants. Returns its builder (the shape every suite declares cases in).
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(suite: &str, name: &str, summary: &str, run: fn(&mut Ctx<'_>) -> CaseResult) -> CaseBuilder {
         let run: Run = Arc::new(run);
         CaseBuilder { template: template(suite, name, summary), instances: vec![(None, None, run)] }

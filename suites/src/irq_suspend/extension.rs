@@ -99,17 +99,6 @@ fn loud_slices(irqs: &[u64], datagrams: &[u64]) -> Vec<usize> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::loud_slices;
-
-    #[test]
-    fn a_slice_that_lapses_is_named() {
-        assert!(loud_slices(&[0, 1, 2, 0], &[48, 48, 48, 48]).is_empty());
-        assert_eq!(loud_slices(&[0, 0, 30, 0, 6], &[48, 48, 48, 48, 48]), [2, 4]);
-    }
-}
-
 fn window(ctx: &mut Ctx<'_>, rig: &Rig, slice: Duration) -> Result<Slices, Stop> {
     let app = ctx.setup(App::new(&rig.rx, true, 0), "set up the application's epoll")?;
     let pacer = ctx.setup(Pacer::start(&rig.tx, PACE), "start the paced sender")?;
@@ -144,4 +133,15 @@ fn window(ctx: &mut Ctx<'_>, rig: &Rig, slice: Duration) -> Result<Slices, Stop>
     std::thread::sleep(WORK);
     app.drain();
     Ok(Slices { irqs, datagrams, max_gap, pushes, received })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loud_slices;
+
+    #[test]
+    fn a_slice_that_lapses_is_named() {
+        assert!(loud_slices(&[0, 1, 2, 0], &[48, 48, 48, 48]).is_empty());
+        assert_eq!(loud_slices(&[0, 0, 30, 0, 6], &[48, 48, 48, 48, 48]), [2, 4]);
+    }
 }
