@@ -44,6 +44,7 @@ mod tests {
             expectations: String::new(),
             modules_failed: Vec::new(),
             guests: 1,
+            probes: Default::default(),
             started_unix: 0,
             duration_ms: 1,
             cases: outcomes

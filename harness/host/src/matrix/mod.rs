@@ -232,6 +232,7 @@ pub(crate) mod tests {
             expectations: String::new(),
             modules_failed: Vec::new(),
             guests: 1,
+            probes: Default::default(),
             started_unix: 0,
             duration_ms: 2100,
             cases,

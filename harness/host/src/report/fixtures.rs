@@ -131,6 +131,7 @@ pub(crate) fn sample() -> RunReport {
         expectations: "auto: release 7.3.0-pollcheck, its config".into(),
         modules_failed: vec!["netdevsim.ko: failed to load: ENOEXEC".into()],
         guests: 1,
+        probes: Default::default(),
         started_unix: 1_740_824_100,
         duration_ms: 12_345,
         cases: vec![pass(), fail(), skip(), xfail(), timeout(), error()],

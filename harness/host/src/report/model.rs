@@ -69,6 +69,9 @@ pub struct RunReport {
     /// Guests booted for the run.
     #[serde(default)]
     pub guests: u32,
+    /// What the agent's feature probes answered in the first guest.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub probes: std::collections::BTreeMap<String, pollcheck_proto::Probed>,
     /// Seconds since the Unix epoch when the run started.
     pub started_unix: u64,
     pub duration_ms: u64,

@@ -90,6 +90,7 @@ pub fn run_in(
         network: prepared.boot.network.as_ref().map(NetPlan::describe),
         expectations: prepared.expectations.source.clone(),
         modules_failed: features.modules_failed,
+        probes: features.probes,
         guests: executed.guests,
         started_unix,
         duration_ms: start.elapsed().as_millis() as u64,
