@@ -32,7 +32,12 @@ fn header(report: &RunReport) -> Vec<String> {
         lines.push(format!("# expectations: {}", fold(&report.expectations)));
     }
     lines.extend(report.modules_failed.iter().map(|m| format!("# module failed to load: {}", fold(m))));
-    lines.extend(report.probes.iter().map(|(name, p)| format!("# probe {name} ({}): {}", p.feature, fold(&p.answer.to_string()))));
+    lines.extend(
+        report
+            .probes
+            .iter()
+            .map(|(name, p)| format!("# probe {name} ({}): {}", p.feature, fold(&p.answer.to_string()))),
+    );
     if let Some(net) = &report.network {
         lines.push(format!("# network: {}", fold(net)));
     }

@@ -1,7 +1,9 @@
-//! Running a schedule: for each guest shape in turn, up to `jobs` guests side by side take the
-//! shape's cases from one queue; a guest that crashed, lost its agent or may hold state a case
-//! left behind is replaced by a fresh one. Probe answers of the first guest of the kernel spare
-//! later shapes a boot for cases they rule out.
+//! Running a schedule: up to `jobs` guests of this session at once (and no more than `slots`
+//! allows across sessions) take cases from one queue per guest shape, longest expected first. A
+//! guest keeps taking cases of its shape; one that crashed, lost its agent or may hold state a
+//! case left behind is replaced. The first guest's probe answers rule cases out of every queue
+//! before they boot anything: a guest is not booted for cases that need probes until some guest
+//! of the kernel has answered them (unless nothing else is left to boot).
 
 use super::events::{Observer, SessionEvent};
 use super::limits::{case_limits, left_state_behind, BOOT_ATTEMPTS};
@@ -12,9 +14,7 @@ use crate::plan::Schedule;
 use crate::report::model::CaseRecord;
 use crate::vm::{BootConfig, BootError, Guest};
 use pollcheck_proto::{CaseMeta, ErrorKind, Features, Outcome};
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What the guests produced.
@@ -28,34 +28,6 @@ pub struct Executed {
     pub time_to_first_case: Option<Duration>,
     /// Guests booted (retries included).
     pub guests: u32,
-}
-
-struct Shared<'a> {
-    prepared: &'a Prepared,
-    cases: &'a [CaseMeta],
-    observer: &'a dyn Observer,
-    kernel: &'a str,
-    queue: Mutex<VecDeque<usize>>,
-    records: Mutex<Vec<(usize, CaseRecord)>>,
-    features: OnceLock<Features>,
-    guests: AtomicU32,
-    start: Instant,
-    first_case: OnceLock<Duration>,
-}
-
-impl Shared<'_> {
-    fn push(&self, pos: usize, rec: CaseRecord) {
-        self.observer.event(self.kernel, &SessionEvent::CaseFinished(&rec));
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).push((pos, rec));
-    }
-
-    fn next(&self) -> Option<usize> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
-    }
 }
 
 /// What the guests of one session work on.
@@ -76,89 +48,199 @@ impl std::fmt::Debug for Work<'_> {
     }
 }
 
-/// Runs `schedule`'s groups, at most `jobs` guests of this session and `slots` guests overall at once.
-pub fn execute(work: Work<'_>, mut schedule: Schedule, slots: &Slots, jobs: usize) -> Executed {
-    let Work { prepared, cases, observer, kernel, start } = work;
+/// The queues and what is known, under one lock.
+struct State {
+    /// Per guest shape: its vCPUs and its cases not yet started, longest expected first.
+    schedule: Schedule,
+    /// Guests booting that have not said Ready yet.
+    booting: usize,
+    guests: u32,
+    records: Vec<(usize, CaseRecord)>,
+}
+
+struct Shared<'a> {
+    work: Work<'a>,
+    /// Each case's expected run time, by position.
+    expected: Vec<u64>,
+    state: Mutex<State>,
+    changed: Condvar,
+    features: OnceLock<Features>,
+    first_case: OnceLock<Duration>,
+}
+
+/// Runs `schedule`, at most `jobs` guests of this session and `slots` guests overall at once.
+/// `expected` gives each case's expected run time (for the longest-first order).
+pub fn execute(
+    work: Work<'_>,
+    mut schedule: Schedule,
+    slots: &Slots,
+    jobs: usize,
+    expected: &dyn Fn(&CaseMeta) -> u64,
+) -> Executed {
+    let expected: Vec<u64> = work.cases.iter().map(expected).collect();
+    for g in &mut schedule.groups {
+        g.cases.sort_by_key(|&pos| std::cmp::Reverse(expected[pos]));
+    }
+    let total = schedule.to_run();
     let shared = Shared {
-        prepared,
-        cases,
-        observer,
-        kernel,
-        queue: Mutex::new(VecDeque::new()),
-        records: Mutex::new(Vec::new()),
+        work,
+        expected,
+        state: Mutex::new(State { schedule, booting: 0, guests: 0, records: Vec::new() }),
+        changed: Condvar::new(),
         features: OnceLock::new(),
-        guests: AtomicU32::new(0),
-        start,
         first_case: OnceLock::new(),
     };
-    for index in 0..schedule.groups.len() {
-        if let Some(f) = shared.features.get() {
-            for (pos, outcome) in schedule.drop_by_probes(index, cases, &f.probes) {
-                shared.push(pos, record::decided(&cases[pos], outcome, &prepared.expectations));
-            }
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, total.max(1)) {
+            s.spawn(|| worker(&shared, slots));
         }
-        let group = &schedule.groups[index];
-        if group.cases.is_empty() {
-            continue;
-        }
-        *shared.queue.lock().unwrap_or_else(|p| p.into_inner()) = group.cases.iter().copied().collect();
-        let workers = jobs.clamp(1, group.cases.len());
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| worker(&shared, group.cpus, slots));
-            }
-        });
-    }
+    });
+    let state = shared.state.into_inner().unwrap_or_else(|p| p.into_inner());
     Executed {
-        records: shared.records.into_inner().unwrap_or_else(|p| p.into_inner()),
+        records: state.records,
         features: shared.features.into_inner(),
         time_to_first_case: shared.first_case.into_inner(),
-        guests: shared.guests.into_inner(),
+        guests: state.guests,
     }
 }
 
-/// Boots guests of `cpus` vCPUs one after another and runs queued cases on them until the
-/// queue is empty.
-fn worker(sh: &Shared<'_>, cpus: u32, slots: &Slots) {
-    while !sh.is_empty() {
-        let _slot = slots.take();
-        if sh.is_empty() {
-            return;
-        }
-        let guest = sh.guests.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut boot = sh.prepared.boot.clone();
-        boot.cpus = cpus;
-        boot.console_log = sh.prepared.artifacts.path().join(format!("console-{guest}.log"));
-        let booted = boot_retrying(&boot, &mut |e| {
-            sh.observer.event(sh.kernel, &SessionEvent::BootRetry { guest, cpus, error: e });
-        });
-        match booted {
-            Ok(g) => run_on(sh, g, guest),
-            Err(e) => {
-                // No guest, no verdicts: every case left for this shape is an infrastructure error.
-                let why = format!("{e} (a {cpus}-vCPU guest, booted {BOOT_ATTEMPTS} times)");
-                while let Some(pos) = sh.next() {
-                    let outcome = Outcome::error(ErrorKind::BootFailed, why.clone());
-                    sh.push(pos, record::decided(&sh.cases[pos], outcome, &sh.prepared.expectations));
-                }
+impl Shared<'_> {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, st: &mut State, pos: usize, rec: CaseRecord) {
+        self.work.observer.event(self.work.kernel, &SessionEvent::CaseFinished(&rec));
+        st.records.push((pos, rec));
+    }
+
+    /// The shape a free worker should boot next, waiting while the only work left needs probe
+    /// answers a booting guest is about to give; None when every queue is empty.
+    fn pick(&self) -> Option<usize> {
+        let mut st = self.lock();
+        loop {
+            let needs = |pos: usize| !self.work.cases[pos].requires.probes.is_empty();
+            let answered = self.features.get().is_some();
+            match choose(&st.schedule, &self.expected, &needs, answered, st.booting) {
+                Choice::Boot(i) => return Some(i),
+                Choice::Done => return None,
+                Choice::Wait => st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
             }
         }
     }
+
+    /// The first Ready of the session: its probe answers rule out queued cases of every shape.
+    fn answered(&self, features: &Features) {
+        let mut st = self.lock();
+        st.booting = st.booting.saturating_sub(1);
+        if self.features.set(features.clone()).is_ok() {
+            for (pos, outcome) in st.schedule.drop_by_probes(0, self.work.cases, &features.probes) {
+                let rec = record::decided(&self.work.cases[pos], outcome, &self.work.prepared.expectations);
+                self.push(&mut st, pos, rec);
+            }
+        }
+        self.changed.notify_all();
+    }
+
+    fn next_of(&self, shape: usize) -> Option<usize> {
+        let mut st = self.lock();
+        let q = &mut st.schedule.groups[shape].cases;
+        (!q.is_empty()).then(|| q.remove(0))
+    }
 }
 
-/// Runs queued cases on `g` until the queue is empty or the guest must be replaced.
-fn run_on(sh: &Shared<'_>, mut g: Guest, guest: u32) {
-    sh.observer.event(sh.kernel, &SessionEvent::Booted { guest, boot_time: g.boot_time, features: &g.features });
-    let _ = sh.features.set(g.features.clone());
-    while let Some(pos) = sh.next() {
-        let meta = &sh.cases[pos];
-        sh.first_case.get_or_init(|| sh.start.elapsed());
-        sh.observer.event(sh.kernel, &SessionEvent::CaseStarted { guest, id: &meta.id });
-        let (timeout, grace) = case_limits(meta, sh.prepared.accel.accel);
+/// What a free worker does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// Boot a guest of this shape (group index).
+    Boot(usize),
+    /// Wait: what is left needs probe answers a booting guest is about to give.
+    Wait,
+    /// Every queue is empty.
+    Done,
+}
+
+/// The shape whose next case is expected to take longest, among those that can start now: a
+/// case needing probes waits for the kernel's first answers, unless no guest is booting to give
+/// them (pure).
+pub fn choose(
+    schedule: &Schedule,
+    expected: &[u64],
+    needs_probes: &dyn Fn(usize) -> bool,
+    answered: bool,
+    booting: usize,
+) -> Choice {
+    let groups = &schedule.groups;
+    let ready = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| g.cases.first().map(|&head| (i, head)))
+        .filter(|&(_, head)| answered || !needs_probes(head))
+        .max_by_key(|&(i, head)| (expected[head], std::cmp::Reverse(i)));
+    match (ready, groups.iter().position(|g| !g.cases.is_empty())) {
+        (Some((i, _)), _) => Choice::Boot(i),
+        (None, None) => Choice::Done,
+        (None, Some(i)) if booting == 0 => Choice::Boot(i),
+        (None, Some(_)) => Choice::Wait,
+    }
+}
+
+/// Boots guests (taking a slot for each) and runs queued cases on them until every queue is empty.
+fn worker(sh: &Shared<'_>, slots: &Slots) {
+    while let Some(shape) = sh.pick() {
+        let _slot = slots.take();
+        let (cpus, guest) = {
+            let mut st = sh.lock();
+            if st.schedule.groups[shape].cases.is_empty() {
+                continue;
+            }
+            st.booting += 1;
+            st.guests += 1;
+            (st.schedule.groups[shape].cpus, st.guests)
+        };
+        let mut boot = sh.work.prepared.boot.clone();
+        boot.cpus = cpus;
+        boot.console_log = sh.work.prepared.artifacts.path().join(format!("console-{guest}.log"));
+        let booted = boot_retrying(&boot, &mut |e| {
+            sh.work.observer.event(sh.work.kernel, &SessionEvent::BootRetry { guest, cpus, error: e });
+        });
+        match booted {
+            Ok(g) => {
+                sh.answered(&g.features);
+                run_on(sh, g, guest, shape);
+            }
+            Err(e) => give_up(sh, shape, cpus, &e),
+        }
+        sh.changed.notify_all();
+    }
+}
+
+/// No guest of this shape would boot: its cases are infrastructure errors, not verdicts.
+fn give_up(sh: &Shared<'_>, shape: usize, cpus: u32, e: &BootError) {
+    let why = format!("{e} (a {cpus}-vCPU guest, booted {BOOT_ATTEMPTS} times)");
+    let mut st = sh.lock();
+    st.booting = st.booting.saturating_sub(1);
+    let left: Vec<usize> = st.schedule.groups[shape].cases.drain(..).collect();
+    for pos in left {
+        let outcome = Outcome::error(ErrorKind::BootFailed, why.clone());
+        let rec = record::decided(&sh.work.cases[pos], outcome, &sh.work.prepared.expectations);
+        sh.push(&mut st, pos, rec);
+    }
+}
+
+/// Runs queued cases of `shape` on `g` until its queue is empty or the guest must be replaced.
+fn run_on(sh: &Shared<'_>, mut g: Guest, guest: u32, shape: usize) {
+    let w = sh.work;
+    w.observer.event(w.kernel, &SessionEvent::Booted { guest, boot_time: g.boot_time, features: &g.features });
+    while let Some(pos) = sh.next_of(shape) {
+        let meta = &w.cases[pos];
+        sh.first_case.get_or_init(|| w.start.elapsed());
+        w.observer.event(w.kernel, &SessionEvent::CaseStarted { guest, id: &meta.id });
+        let (timeout, grace) = case_limits(meta, w.prepared.accel.accel);
         let run = g.run_case(meta, timeout, grace);
         let replace = !run.guest_usable || left_state_behind(meta, &run.outcome);
-        let rec = record::ran(meta, run, guest, &g.features, &sh.prepared.expectations);
-        sh.push(pos, rec);
+        let rec = record::ran(meta, run, guest, &g.features, &w.prepared.expectations);
+        sh.push(&mut sh.lock(), pos, rec);
         if replace {
             break;
         }
@@ -179,5 +261,32 @@ fn boot_retrying(boot: &BootConfig, on_retry: &mut dyn FnMut(&BootError)) -> Res
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Group;
+
+    fn schedule(groups: &[(u32, &[usize])]) -> Schedule {
+        Schedule {
+            decided: Vec::new(),
+            groups: groups.iter().map(|(cpus, c)| Group { cpus: *cpus, cases: c.to_vec() }).collect(),
+        }
+    }
+
+    #[test]
+    fn the_longest_head_goes_first_and_probe_cases_wait_for_answers() {
+        // Cases 0, 1 on one vCPU; 2, 3 on two vCPUs and needing probes.
+        let expected = [3_000, 1_000, 10_000, 4_000];
+        let needs = |p: usize| p >= 2;
+        let s = schedule(&[(1, &[0, 1]), (2, &[2, 3])]);
+        assert_eq!(choose(&s, &expected, &needs, false, 0), Choice::Boot(0), "no answers yet: a plain guest first");
+        assert_eq!(choose(&s, &expected, &needs, true, 1), Choice::Boot(1), "answered: the 10 s case first");
+        let only_probes = schedule(&[(1, &[]), (2, &[2, 3])]);
+        assert_eq!(choose(&only_probes, &expected, &needs, false, 1), Choice::Wait, "a booting guest will answer");
+        assert_eq!(choose(&only_probes, &expected, &needs, false, 0), Choice::Boot(1), "nobody else will");
+        assert_eq!(choose(&schedule(&[(1, &[]), (2, &[])]), &expected, &needs, true, 0), Choice::Done);
     }
 }

@@ -5,6 +5,7 @@
 //! network, expectations), plan a [`Schedule`], [`execute::execute`] it, write the reports.
 
 pub mod config;
+pub mod durations;
 pub mod events;
 pub mod execute;
 pub mod limits;
@@ -76,7 +77,8 @@ pub fn run_in(
         observer.event(kernel, &SessionEvent::CaseFinished(rec));
     }
     let work = execute::Work { prepared: &prepared, cases, observer, kernel, start };
-    let executed = execute::execute(work, schedule, slots, cfg.jobs());
+    let history = durations::History::load(ws.cache.root());
+    let executed = execute::execute(work, schedule, slots, cfg.jobs(), &|m| history.expected_ms(m));
     let mut records = decided;
     records.extend(executed.records);
     records.sort_by_key(|(pos, _)| *pos);
@@ -97,6 +99,7 @@ pub fn run_in(
         cases: records.into_iter().map(|(_, rec)| rec).collect(),
     };
     prepared.artifacts.write_all(&report)?;
+    durations::History::record(ws.cache.root(), &report);
     Ok(SessionResult {
         report,
         artifacts: prepared.artifacts.clone(),
