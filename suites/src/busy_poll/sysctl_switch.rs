@@ -4,7 +4,7 @@
 
 use super::measure::{interleaved, Waiter};
 use super::rig::flows_on_one_napi;
-use super::verdict::{expect_busy, expect_ratio, expect_sleeps};
+use super::verdict::{expect_busy, expect_sleeps};
 use super::{require_epoll_params, ROUNDS, TIMEOUT_MS, USECS};
 use crate::netkit::fixture::{skip_absent, topology};
 use crate::netkit::Kind;
@@ -68,6 +68,8 @@ pub(super) fn sysctl_switch(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     expect_busy(ctx, own, &on.waiters[0], &on.spins[0], USECS);
     expect_sleeps(ctx, "with net.core.busy_poll 0, the plain instance", &off.waiter(1), USECS);
     expect_busy(ctx, "with net.core.busy_poll 0, the configured instance", &off.waiters[0], &off.spins[0], USECS);
-    expect_ratio(ctx, "the plain instance, switch on vs off", &on.waiter(1), &off.waiter(1));
+    // No on/off ratio: both sides are judged against spins already, and a 1500 us busy poll is
+    // only about 5 x a sleeping wait's cost under TCG (1.96 vs 0.39 ms on Debian 6.12 with 2
+    // vCPUs), too close for a fixed ratio.
     Ok(())
 }
