@@ -9,7 +9,9 @@
 pub mod error;
 pub mod ethtool;
 pub mod fixture;
+pub mod genl_ctrl;
 pub mod irqs;
+pub mod napi_attrs;
 pub mod netdev;
 pub mod netdevsim;
 pub mod netns;
