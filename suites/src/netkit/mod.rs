@@ -1,5 +1,6 @@
 //! The guest's test networks and the tools to look at them: network namespaces, rtnetlink link
-//! and address setup, the netdev generic-netlink family (NAPI and queue introspection, napi-set),
+//! and address setup, the netdev generic-netlink family (NAPI and queue introspection, napi-set)
+//! and the generic-netlink controller that says which of its ops and attributes exist,
 //! per-IRQ and NET_RX softirq counters, virtio-net channel counts, flow steering, netdevsim.
 //!
 //! Suites use [`topology::Topology`]: two NICs, one in netns `pcA` and one in `pcB`, with
