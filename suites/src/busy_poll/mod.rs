@@ -118,7 +118,8 @@ pub fn cases() -> Vec<Case> {
     )
 }
 
-/// Skip (with the kernel's own answer as the reason) unless the epoll ioctls exist.
+/// Skip [`Feature::EpollParams`] (with the kernel's own answer as the reason) unless the epoll
+/// ioctls exist; an answer no kernel gives is a FAIL. Shared with irq_suspend's rig.
 pub(crate) fn require_epoll_params(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     match epoll_params::detect() {
         Support::Present => Ok(()),

@@ -32,6 +32,7 @@ mod wakeups;
 
 use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN};
 use crate::sys::wakeup_policy::{self, Support};
+use nix::errno::Errno;
 use pollcheck_guest::{Case, CaseBuilder, CaseResult, Ctx, Probe, Stop};
 use pollcheck_proto::{Feature, ProbeAnswer};
 use source::Source;
@@ -172,26 +173,43 @@ fn describe(s: Support) -> ProbeAnswer {
     }
 }
 
-/// Skip (with the kernel's answer) unless EPOLL_CTL_ADD accepts EPOLLIN|EPOLLEXCLUSIVE.
+/// EPOLL_CTL_ADD of an eventfd with EPOLLIN|EPOLLEXCLUSIVE must be accepted: a refusal is a
+/// FAIL, never a Skip (see [`exclusive_add`]: no kernel without the flag refuses it).
 fn require_exclusive(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
-    match probe_exclusive() {
-        ProbeAnswer::No(why) => Err(ctx.absent(Feature::EpollExclusive, why)),
-        ProbeAnswer::Yes | ProbeAnswer::Unknown(_) => Ok(()),
+    match exclusive_add() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => ctx.assert(
+            false,
+            "EPOLL_CTL_ADD of an eventfd with EPOLLIN|EPOLLEXCLUSIVE is accepted (as by every kernel: 4.5+ takes \
+             the flag, older ones ignored the bit)",
+            format!("{e:?}"),
+        ),
+        Err(e) => ctx.setup(Err(e), "create an epoll fd and an eventfd"),
     }
 }
 
-/// EPOLLEXCLUSIVE predates every kernel pollcheck targets (4.5); the probe says whether
-/// EPOLL_CTL_ADD with EPOLLIN|EPOLLEXCLUSIVE is accepted. (A pre-4.5 kernel ignored the bit and
-/// would say yes too: such kernels are out of scope.)
+/// EPOLL_CTL_ADD of an eventfd with EPOLLIN|EPOLLEXCLUSIVE: Err when the fds could not be made,
+/// Ok(the ADD's answer) otherwise.
+///
+/// No answer proves EPOLLEXCLUSIVE absent. Since df0108c5da56 "epoll: add EPOLLEXCLUSIVE flag"
+/// (4.5) the ADD is accepted (IN is in EPOLLEXCLUSIVE_OK_BITS, an eventfd is no epoll file:
+/// do_epoll_ctl, fs/eventpoll.c); before 4.5 epoll_ctl did not check the event bits and stored
+/// the unknown one, so it was accepted too. A refusal (EINVAL, say) is a broken kernel.
+fn exclusive_add() -> Result<Result<(), Errno>, Errno> {
+    let ep = epoll_ctl::epoll()?;
+    let efd = epoll_ctl::eventfd()?;
+    Ok(epoll_ctl::ctl(ep.as_fd(), Op::Add, efd.as_fd(), EPOLLIN | EPOLLEXCLUSIVE, 0))
+}
+
+/// The probe: yes when the ADD is accepted; a refusal is Unknown (a broken kernel, which the cases
+/// FAIL on), never No.
 fn probe_exclusive() -> ProbeAnswer {
-    let (ep, efd) = match (epoll_ctl::epoll(), epoll_ctl::eventfd()) {
-        (Ok(ep), Ok(efd)) => (ep, efd),
-        (Err(e), _) | (_, Err(e)) => {
-            return ProbeAnswer::No(format!("failed to create an epoll fd and an eventfd: {e}"));
-        }
-    };
-    match epoll_ctl::ctl(ep.as_fd(), Op::Add, efd.as_fd(), EPOLLIN | EPOLLEXCLUSIVE, 0) {
-        Ok(()) => ProbeAnswer::Yes,
-        Err(e) => ProbeAnswer::No(format!("EPOLL_CTL_ADD with EPOLLIN|EPOLLEXCLUSIVE fails with {e:?}")),
+    match exclusive_add() {
+        Ok(Ok(())) => ProbeAnswer::Yes,
+        Ok(Err(e)) => ProbeAnswer::Unknown(format!(
+            "EPOLL_CTL_ADD with EPOLLIN|EPOLLEXCLUSIVE answered {e:?}, which no kernel gives (before 4.5 the bit \
+             was ignored): broken, not absent"
+        )),
+        Err(e) => ProbeAnswer::Unknown(format!("failed to create an epoll fd and an eventfd: {e}")),
     }
 }

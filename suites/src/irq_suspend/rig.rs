@@ -1,18 +1,18 @@
 //! The setup every irq_suspend case shares: the virtio topology, one UDP flow steered to RX
 //! queue 0 of B, that queue's NAPI id and MSI-X IRQ, and the NAPI's settings, restored when the
 //! rig is dropped (NAPI config outlives the namespaces: the NIC returns to the initial one).
-//! Kernels without per-epoll busy-poll parameters or without irq-suspend-timeout make the case
-//! Skip with the kernel's own answer.
+//! Kernels without per-epoll busy-poll parameters (EPIOCGPARAMS answers ENOTTY or EOPNOTSUPP) or
+//! without irq-suspend-timeout in napi-set's attribute policy make the case Skip with that answer.
 
 use super::params::{ms, PORT};
 use crate::netkit::fixture::{in_ns, skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
-use crate::netkit::netdev::{Napi, NapiSettings, Netdev};
+use crate::netkit::napi_attrs::{reported, settable};
+use crate::netkit::netdev::{Napi, NapiAttr, NapiSettings, Netdev};
 use crate::netkit::steer::find_flows;
 use crate::netkit::{Kind, NetError, Topology};
-use crate::sys::epoll_params::{self, Support};
+use nix::errno::Errno;
 use pollcheck_guest::{Ctx, Stop};
-use pollcheck_proto::Feature;
 use std::net::UdpSocket;
 
 /// The RX queue the flow is steered to.
@@ -52,25 +52,16 @@ impl std::fmt::Display for Knobs {
 
 impl Rig {
     pub fn up(ctx: &mut Ctx<'_>, kind: Kind) -> Result<Self, Stop> {
-        match epoll_params::detect() {
-            Support::Present => {}
-            Support::Absent(why) => return Err(ctx.absent(Feature::EpollParams, why)),
-            Support::Broken(why) => ctx.setup(Err::<(), String>(why), "probe EPIOCGPARAMS on a fresh epoll fd")?,
-        }
+        crate::busy_poll::require_epoll_params(ctx)?;
         let topo = topology(ctx, kind, None)?;
-        // The probe: napi-get's answer has irq-suspend-timeout only on kernels with IRQ
-        // suspension (6.13+); asked before steering, which older kernels may not support.
+        // IRQ suspension (6.13+) is absent only when napi-set's attribute policy has no
+        // irq-suspend-timeout (or the netdev op list no napi-set); asked before steering, which
+        // older kernels may not support. With the attribute in the policy, napi-get must report it.
+        settable(ctx, &topo.b.ns, NapiAttr::IrqSuspendTimeout)?;
         let ifindex = topo.b.ifindex;
         let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
-        if !napis.iter().any(|n| n.irq_suspend_timeout.is_some()) {
-            return Err(ctx.absent(
-                Feature::IrqSuspend,
-                format!(
-                    "napi-get reports no irq-suspend-timeout for any of {}'s {} NAPIs: this kernel has no IRQ suspension (6.13+)",
-                    topo.b.ifname,
-                    napis.len()
-                ),
-            ));
+        for n in &napis {
+            reported(ctx, &topo.b.ns, NapiAttr::IrqSuspendTimeout, n.id, n.irq_suspend_timeout)?;
         }
         let flows = skip_absent(
             ctx,
@@ -86,29 +77,23 @@ impl Rig {
         let irq = ctx.setup(irq_named(&name), "read /proc/interrupts")?;
         let irq = ctx.setup(irq.ok_or(format!("no IRQ named {name} in /proc/interrupts")), "find the RX IRQ")?;
         let original = in_ns(ctx, &topo.b.ns, "napi-get", move || Netdev::open()?.napi_get(napi))?;
-        if original.irq_suspend_timeout.is_none() {
-            return Err(ctx.absent(
-                Feature::IrqSuspend,
-                format!(
-                    "napi-get reports no irq-suspend-timeout for NAPI {napi}: this kernel has no IRQ suspension (6.13+)"
-                ),
-            ));
-        }
+        reported(ctx, &topo.b.ns, NapiAttr::IrqSuspendTimeout, napi, original.irq_suspend_timeout)?;
         ctx.log(format!("flow: A port {port} -> B port {PORT}, RX queue {QUEUE}, NAPI {napi}, IRQ {irq} ({name})"));
         Ok(Self { topo, rx, tx, napi, irq, original })
     }
 
-    /// napi-set on the flow's NAPI; a kernel that rejects irq-suspend-timeout makes the case Skip.
+    /// napi-set on the flow's NAPI. [`Rig::up`] found irq-suspend-timeout in napi-set's policy,
+    /// so a refusal of these valid values (EINVAL, ERANGE, EOPNOTSUPP) is a FAIL, not a Skip.
     pub fn set(&self, ctx: &mut Ctx<'_>, k: Knobs) -> Result<(), Stop> {
         let (napi, s) = (self.napi, settings(k));
         let res = self.topo.b.ns.try_run(move || Netdev::open()?.napi_set(napi, &s));
-        let res = match res {
-            Err(e @ NetError::Kernel { .. }) if e.errno() == Some(nix::errno::Errno::EINVAL) => Err(NetError::Absent {
-                feature: Feature::IrqSuspend,
-                why: format!("napi-set rejects irq-suspend-timeout: {e}"),
-            }),
-            other => other,
-        };
+        if let Err(e @ NetError::Kernel { errno: Errno::EINVAL | Errno::ERANGE, .. }) = &res {
+            ctx.assert(
+                false,
+                format!("napi-set takes {k} on NAPI {napi} (napi-set's attribute policy lists every one)"),
+                e,
+            )?;
+        }
         skip_absent(ctx, res, "napi-set the deferral and suspension knobs")
     }
 

@@ -2,8 +2,9 @@
 //! do threaded napi busy poll", Samiullah Khawaja, 2025-10; napi.rst "Threaded NAPI" and
 //! "Threaded NAPI busy polling"): the per-NAPI `threaded` attribute over netlink (6.17+, busy-poll
 //! 6.19+), its kthread, the device-level sysfs switch, and what busy-poll mode does to CPU time,
-//! interrupts and the data. Kernels without per-NAPI threaded or without busy-poll mode Skip,
-//! detected from the kernel's own answers.
+//! interrupts and the data. Kernels without per-NAPI threaded or without busy-poll mode Skip, as
+//! napi-set's attribute policy shows it (no `threaded`, or `threaded` capped at 1); a kernel whose
+//! policy has them and whose napi-get or napi-set does not live up to it FAILs.
 
 mod data;
 mod kthread;

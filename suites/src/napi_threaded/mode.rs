@@ -1,14 +1,14 @@
 //! A NAPI's threaded mode, set and read over netlink in B's namespace; run-time detection of
-//! per-NAPI threaded (napi-get reports the attribute) and of busy-poll mode (napi-set accepts
-//! it); and a guard that puts every NAPI of B back to `disabled`, so that no kthread outlives the
+//! per-NAPI threaded and of busy-poll mode from napi-set's attribute policy (CTRL_CMD_GETPOLICY:
+//! `threaded` listed, its maximum 1 or 2), which napi-get and napi-set must then live up to; and
+//! a guard that puts every NAPI of B back to `disabled`, so that no kthread outlives the
 //! case (a busy-poll one would spin through the cases after it).
 
-use crate::netkit::fixture::in_ns;
-use crate::netkit::netdev::{Napi, NapiSettings, Netdev, QueueType, Threaded};
+use crate::netkit::fixture::{in_ns, skip_absent};
+use crate::netkit::napi_attrs::reported;
+use crate::netkit::netdev::{Napi, NapiAttr, NapiSettings, Netdev, QueueType, Threaded};
 use crate::netkit::{NetError, Topology};
-use nix::errno::Errno;
 use pollcheck_guest::{Ctx, Stop};
-use pollcheck_proto::Feature;
 
 /// napi-get of `id` in B's namespace.
 pub fn get(ctx: &mut Ctx<'_>, topo: &Topology, id: u32) -> Result<Napi, Stop> {
@@ -41,37 +41,26 @@ pub fn rx_napi(ctx: &mut Ctx<'_>, topo: &Topology, queue: u32) -> Result<u32, St
     ctx.setup(id.ok_or(format!("queue-get names no NAPI for RX queue {queue} of {}", topo.b.ifname)), "find the NAPI")
 }
 
-/// The NAPI of B's RX queue 0, once napi-get shows B's NAPIs have the per-NAPI `threaded`
-/// attribute (checked first: kernels without it may not link queues to NAPIs either).
+/// The NAPI of B's RX queue 0, once [`require_per_napi`] holds for B's first NAPI (checked
+/// first: kernels without it may not link queues to NAPIs either).
 pub fn target(ctx: &mut Ctx<'_>, topo: &Topology) -> Result<u32, Stop> {
     let all = napis(ctx, topo)?;
     let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
-    require_per_napi(ctx, &first)?;
+    require_per_napi(ctx, topo, &first)?;
     rx_napi(ctx, topo, 0)
 }
 
-/// Skip unless napi-get reports the per-NAPI `threaded` attribute (6.17+).
-pub fn require_per_napi(ctx: &mut Ctx<'_>, napi: &Napi) -> Result<(), Stop> {
-    if napi.threaded.is_some() {
-        return Ok(());
-    }
-    Err(ctx.absent(
-        Feature::NapiThreaded,
-        format!("per-NAPI threaded absent: napi-get of NAPI {} reports no `threaded` attribute", napi.id),
-    ))
+/// Per-NAPI threaded (6.17+): Skip when napi-set's policy (or the netdev op list) shows it
+/// absent; FAIL when the policy lists `threaded` and napi-get of `napi` does not report it.
+pub fn require_per_napi(ctx: &mut Ctx<'_>, topo: &Topology, napi: &Napi) -> Result<(), Stop> {
+    reported(ctx, &topo.b.ns, NapiAttr::Threaded, napi.id, napi.threaded).map(drop)
 }
 
-/// Put `id` in busy-poll mode, or Skip with the kernel's answer when it refuses the value as
-/// unknown (a kernel with only disabled/enabled answers ERANGE from the attribute's policy).
+/// Put `id` in busy-poll mode. Skip when napi-set's policy caps `threaded` below busy-poll (or
+/// has no `threaded`); a kernel whose policy admits busy-poll and then refuses it FAILs.
 pub fn require_busy_poll(ctx: &mut Ctx<'_>, topo: &Topology, id: u32) -> Result<(), Stop> {
-    match try_set(topo, id, Threaded::BusyPoll) {
-        Ok(()) => Ok(()),
-        Err(e @ NetError::Kernel { errno: Errno::ERANGE | Errno::EINVAL, .. }) => {
-            Err(ctx.absent(Feature::ThreadedBusyPoll, format!("threaded busy-poll mode absent: {e}")))
-        }
-        Err(NetError::Absent { feature, why }) => Err(ctx.absent(feature, why)),
-        Err(e) => ctx.setup(Err(e), "napi-set threaded = busy-poll"),
-    }
+    let res = try_set(topo, id, Threaded::BusyPoll);
+    skip_absent(ctx, res, "napi-set threaded = busy-poll")
 }
 
 /// Puts every NAPI of B that reports `threaded` back to `disabled` when dropped.

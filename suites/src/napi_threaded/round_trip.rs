@@ -12,7 +12,7 @@ pub(super) fn round_trip(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let topo = topology(ctx, kind, None)?;
     let all = mode::napis(ctx, &topo)?;
     let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
-    mode::require_per_napi(ctx, &first)?;
+    mode::require_per_napi(ctx, &topo, &first)?;
     let _restore = mode::reset(ctx, &topo)?;
     let ids: Vec<u32> = all.iter().map(|n| n.id).collect();
     ctx.log(format!("NAPIs of {}: {ids:?}", topo.b.ifname));

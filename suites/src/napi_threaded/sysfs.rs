@@ -27,7 +27,7 @@ pub(super) fn sysfs(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let topo = topology(ctx, kind, None)?;
     let all = mode::napis(ctx, &topo)?;
     let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
-    mode::require_per_napi(ctx, &first)?;
+    mode::require_per_napi(ctx, &topo, &first)?;
     let _restore = mode::reset(ctx, &topo)?;
     let fs = ctx.setup(NsSysfs::mount(&topo.b.ns), "mount sysfs inside B's namespace")?;
     let dev = topo.b.ifname.as_str();

@@ -2,10 +2,10 @@
 //! offset of the attribute the kernel refused).
 
 use crate::netkit::fixture::{in_ns, topology};
-use crate::netkit::netdev::{NapiSettings, Netdev};
+use crate::netkit::napi_attrs::{reported, settable};
+use crate::netkit::netdev::{NapiAttr, NapiSettings, Netdev};
 use crate::netkit::Kind;
 use pollcheck_guest::{CaseResult, Ctx, Errno};
-use pollcheck_proto::Feature;
 
 pub(super) fn napi_errors(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let topo = topology(ctx, kind, None)?;
@@ -20,12 +20,12 @@ pub(super) fn napi_errors(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     );
     ctx.expect(err.extack().is_some(), "the kernel's extack points at the attribute", format!("{:?}", err.extack()));
     let napis = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
-    let Some(napi) = napis.first().filter(|n| n.defer_hard_irqs.is_some()) else {
-        return Err(
-            ctx.absent(Feature::NapiSet, "napi-get reports no defer-hard-irqs: napi-set absent (kernel before 6.13)")
-        );
-    };
+    let napi = ctx.setup(napis.first().cloned().ok_or("the device lists no NAPI"), "find a NAPI")?;
     let id = napi.id;
+    // Absent only as napi-set's policy says; the policy's range is what the kernel must enforce.
+    let range = settable(ctx, &topo.b.ns, NapiAttr::DeferHardIrqs)?;
+    reported(ctx, &topo.b.ns, NapiAttr::DeferHardIrqs, id, napi.defer_hard_irqs)?;
+    ctx.log(format!("napi-set's policy of defer-hard-irqs: {range:?}"));
     let s = NapiSettings { defer_hard_irqs: Some(i32::MAX as u32 + 1), ..Default::default() };
     let res = in_ns(ctx, &topo.b.ns, "napi-set out of range", move || Ok(Netdev::open()?.napi_set(id, &s)))?;
     let err =

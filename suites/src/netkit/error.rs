@@ -18,6 +18,11 @@ pub enum NetError {
     /// is what is absent, `why` says how that was established.
     #[error("{why}")]
     Absent { feature: Feature, why: String },
+    /// The kernel advertises the interface (the op in its family's op list, the attribute in
+    /// the op's policy, the value in the attribute's range) and then refuses it the way a kernel
+    /// without it would: a broken kernel. Cases turn it into a FAIL, never a Skip.
+    #[error("{why}")]
+    Lost { feature: Feature, why: String },
     /// The topology cannot be built as asked (bad input or a missing device); says what to do.
     #[error("{0}")]
     Unusable(String),

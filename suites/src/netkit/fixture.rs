@@ -37,7 +37,9 @@ pub fn devices(ctx: &mut Ctx<'_>, kind: Kind) -> Result<(), Stop> {
 }
 
 /// A netdev-family request inside `ns`: an interface the kernel lacks makes the case Skip with
-/// the kernel's answer; any other failure is a setup problem of the case.
+/// the controller's answer, one it advertises and refuses makes it FAIL; any other failure is a
+/// setup problem of the case.
+#[track_caller]
 pub fn in_ns<T: Send>(
     ctx: &mut Ctx<'_>,
     ns: &crate::netkit::netns::NetNs,
@@ -47,11 +49,17 @@ pub fn in_ns<T: Send>(
     skip_absent(ctx, ns.try_run(f), what)
 }
 
-/// `res`, with [`NetError::Absent`] turned into a Skip naming its feature and other errors into a
-/// failed setup.
+/// `res`, with [`NetError::Absent`] turned into a Skip naming its feature, [`NetError::Lost`]
+/// (the kernel advertises what it then refuses) into a FAIL, and other errors into a failed
+/// setup.
+#[track_caller]
 pub fn skip_absent<T>(ctx: &mut Ctx<'_>, res: Result<T, NetError>, what: &str) -> Result<T, Stop> {
     match res {
         Err(NetError::Absent { feature, why }) => Err(ctx.absent(feature, why)),
+        Err(NetError::Lost { feature, why }) => {
+            ctx.assert(false, format!("{what}: the kernel does what it advertises ({feature})"), why)?;
+            Err(Stop::Failed)
+        }
         other => ctx.setup(other, what),
     }
 }

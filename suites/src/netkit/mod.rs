@@ -1,5 +1,6 @@
 //! The guest's test networks and the tools to look at them: network namespaces, rtnetlink link
-//! and address setup, the netdev generic-netlink family (NAPI and queue introspection, napi-set),
+//! and address setup, the netdev generic-netlink family (NAPI and queue introspection, napi-set)
+//! and the generic-netlink controller that says which of its ops and attributes exist,
 //! per-IRQ and NET_RX softirq counters, virtio-net channel counts, flow steering, netdevsim.
 //!
 //! Suites use [`topology::Topology`]: two NICs, one in netns `pcA` and one in `pcB`, with
@@ -9,7 +10,9 @@
 pub mod error;
 pub mod ethtool;
 pub mod fixture;
+pub mod genl_ctrl;
 pub mod irqs;
+pub mod napi_attrs;
 pub mod netdev;
 pub mod netdevsim;
 pub mod netns;

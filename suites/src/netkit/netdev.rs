@@ -1,14 +1,20 @@
 //! The netdev generic-netlink family (Documentation/netlink/specs/netdev.yaml): NAPI instances
 //! and queues of a device, and per-NAPI settings (napi-get, queue-get dumps, napi-set).
 //! Requests act on the calling thread's network namespace.
+//!
+//! Absence is decided from the generic-netlink controller ([`super::genl_ctrl`]), never from an
+//! op's errno: an op the family's op list lacks, or a napi-set attribute its policy lacks, is
+//! [`NetError::Absent`]; an op that is listed and answers EOPNOTSUPP, an attribute the policy
+//! lists and the kernel calls unknown, a value inside the policy's range answered ERANGE, is
+//! [`NetError::Lost`].
 
+use super::genl_ctrl::{AttrPolicy, Controller, FamilyOps, OpFlags, OpPolicy};
 use super::nlerr::{from_nlmsgerr, uint};
 use super::NetError;
 use neli::consts::nl::NlmF;
 use neli::consts::socket::NlFamily;
 use neli::genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder, NoUserHeader};
 use neli::nl::{NlPayload, NlmsghdrBuilder};
-use neli::router::synchronous::NlRouter;
 use neli::socket::synchronous::NlSocketHandle;
 use neli::types::{Buffer, GenlBuffer};
 use neli::utils::Groups;
@@ -137,11 +143,190 @@ pub struct Queue {
 
 type Msg = Genlmsghdr<u8, u16>;
 
-/// The feature a kernel lacks when it answers `cmd` with EOPNOTSUPP.
+/// The feature a kernel lacks when its netdev family lacks op `cmd`.
 fn op_feature(cmd: u8) -> Feature {
     match cmd {
         CMD_NAPI_SET => Feature::NapiSet,
         _ => Feature::NetdevNapiGet,
+    }
+}
+
+/// The op's name in the netdev spec.
+fn op_name(cmd: u8) -> &'static str {
+    match cmd {
+        CMD_QUEUE_GET => "queue-get",
+        CMD_NAPI_GET => "napi-get",
+        CMD_NAPI_SET => "napi-set",
+        _ => "an op",
+    }
+}
+
+/// A per-NAPI attribute napi-set takes (enum netdev_a_napi).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NapiAttr {
+    DeferHardIrqs,
+    GroFlushTimeout,
+    IrqSuspendTimeout,
+    Threaded,
+}
+
+impl NapiAttr {
+    pub const ALL: [NapiAttr; 4] =
+        [NapiAttr::DeferHardIrqs, NapiAttr::GroFlushTimeout, NapiAttr::IrqSuspendTimeout, NapiAttr::Threaded];
+
+    /// Its attribute type.
+    pub fn id(self) -> u16 {
+        match self {
+            Self::DeferHardIrqs => A_NAPI_DEFER_HARD_IRQS,
+            Self::GroFlushTimeout => A_NAPI_GRO_FLUSH_TIMEOUT,
+            Self::IrqSuspendTimeout => A_NAPI_IRQ_SUSPEND_TIMEOUT,
+            Self::Threaded => A_NAPI_THREADED,
+        }
+    }
+
+    /// Its name in the netdev spec.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DeferHardIrqs => "defer-hard-irqs",
+            Self::GroFlushTimeout => "gro-flush-timeout",
+            Self::IrqSuspendTimeout => "irq-suspend-timeout",
+            Self::Threaded => "threaded",
+        }
+    }
+
+    /// The feature a kernel without the attribute lacks.
+    pub fn feature(self) -> Feature {
+        match self {
+            Self::DeferHardIrqs | Self::GroFlushTimeout => Feature::NapiSet,
+            Self::IrqSuspendTimeout => Feature::IrqSuspend,
+            Self::Threaded => Feature::NapiThreaded,
+        }
+    }
+}
+
+impl NapiSettings {
+    /// The attributes of the request, with their values.
+    fn attrs(&self) -> Vec<(NapiAttr, u64)> {
+        let mut out = Vec::new();
+        if let Some(v) = self.defer_hard_irqs {
+            out.push((NapiAttr::DeferHardIrqs, u64::from(v)));
+        }
+        if let Some(v) = self.gro_flush_timeout {
+            out.push((NapiAttr::GroFlushTimeout, v));
+        }
+        if let Some(v) = self.irq_suspend_timeout {
+            out.push((NapiAttr::IrqSuspendTimeout, v));
+        }
+        if let Some(v) = self.threaded {
+            out.push((NapiAttr::Threaded, u64::from(v.to_u32())));
+        }
+        out
+    }
+
+    /// The feature the request exercises: its most specific attribute's.
+    fn feature(&self) -> Feature {
+        match (self.threaded, self.irq_suspend_timeout) {
+            (Some(Threaded::BusyPoll), _) => Feature::ThreadedBusyPoll,
+            (Some(_), _) => Feature::NapiThreaded,
+            (None, Some(_)) => Feature::IrqSuspend,
+            (None, None) => Feature::NapiSet,
+        }
+    }
+}
+
+/// Op `cmd` as the family lists it, able to do (or dump): else Absent, said as the op list says it.
+fn listed(family: &FamilyOps, cmd: u8, dump: bool) -> Result<OpFlags, NetError> {
+    let how = if dump { "dump" } else { "do" };
+    match family.op(cmd) {
+        Some(f) if (dump && f.can_dump()) || (!dump && f.can_do()) => Ok(f),
+        Some(f) => Err(NetError::Absent {
+            feature: op_feature(cmd),
+            why: format!(
+                "the netdev family's op list (CTRL_CMD_GETFAMILY) has {} (cmd {cmd}) without {how} (flags {f})",
+                op_name(cmd)
+            ),
+        }),
+        None => Err(NetError::Absent {
+            feature: op_feature(cmd),
+            why: format!("the netdev family's op list (CTRL_CMD_GETFAMILY) has no {} (cmd {cmd})", op_name(cmd)),
+        }),
+    }
+}
+
+/// Whether napi-set's policy takes `s`: Absent for an attribute the policy lacks, and for
+/// `threaded = busy-poll` beyond the policy's maximum for `threaded` (6.17/6.18 cap it at 1).
+/// Other values outside the range are left to the kernel (cases send them on purpose).
+fn admitted(policy: &OpPolicy, s: &NapiSettings) -> Result<(), NetError> {
+    for (a, _) in s.attrs() {
+        if policy.attr(a.id()).is_none() {
+            return Err(NetError::Absent {
+                feature: a.feature(),
+                why: format!(
+                    "napi-set's attribute policy (CTRL_CMD_GETPOLICY) has no {} (attribute {})",
+                    a.name(),
+                    a.id()
+                ),
+            });
+        }
+    }
+    if s.threaded == Some(Threaded::BusyPoll) {
+        let p = policy.attr(A_NAPI_THREADED);
+        if let Some(max) = p.and_then(|p| p.max).filter(|&m| m < 2) {
+            return Err(NetError::Absent {
+                feature: Feature::ThreadedBusyPoll,
+                why: format!(
+                    "napi-set's attribute policy (CTRL_CMD_GETPOLICY) caps threaded at {max} (enabled): no busy-poll mode (2)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The nla_validate messages of an attribute a policy does not know (lib/nlattr.c).
+fn unknown_attribute(extack: Option<&str>) -> bool {
+    extack.is_some_and(|m| m.contains("Unknown attribute type") || m.contains("Unsupported attribute"))
+}
+
+/// The kernel's refusal of a request to listed op `cmd` with `sent` attributes, judged against
+/// what the controller said: refusals only a kernel without the op, the attribute or the value
+/// gives, from a kernel that advertises them, are [`NetError::Lost`].
+fn judge(
+    cmd: u8,
+    flags: OpFlags,
+    policy: Option<&OpPolicy>,
+    sent: &[(NapiAttr, u64)],
+    feature: Feature,
+    err: NetError,
+) -> NetError {
+    let op = op_name(cmd);
+    let names = || sent.iter().map(|(a, v)| format!("{}={v}", a.name())).collect::<Vec<_>>().join(" ");
+    let lists = |p: &OpPolicy| sent.iter().all(|(a, _)| p.attr(a.id()).is_some());
+    let admits = |p: &OpPolicy| {
+        sent.iter().all(|(a, v)| p.attr(a.id()).is_some_and(|ap: &AttrPolicy| ap.admits(i128::from(*v))))
+    };
+    match err.errno() {
+        Some(nix::errno::Errno::EOPNOTSUPP) => NetError::Lost {
+            feature: if cmd == CMD_NAPI_SET { feature } else { op_feature(cmd) },
+            why: format!("the netdev family lists {op} (cmd {cmd}, {flags}) yet it answered EOPNOTSUPP: {err}"),
+        },
+        Some(nix::errno::Errno::EINVAL) if unknown_attribute(err.extack()) && policy.is_some_and(lists) => {
+            NetError::Lost {
+                feature,
+                why: format!(
+                    "{op}'s attribute policy (CTRL_CMD_GETPOLICY) lists {} yet the kernel calls one unknown: {err}",
+                    names()
+                ),
+            }
+        }
+        Some(nix::errno::Errno::ERANGE) if !sent.is_empty() && policy.is_some_and(admits) => NetError::Lost {
+            feature,
+            why: format!(
+                "{op}'s attribute policy (CTRL_CMD_GETPOLICY) admits {} yet the kernel answered ERANGE: {err}",
+                names()
+            ),
+        },
+        _ => err,
     }
 }
 
@@ -152,13 +337,16 @@ fn op_feature(cmd: u8) -> Feature {
 /// takes a message without it for the last one (seen: a 4-queue dump came back as one queue).
 pub struct Netdev {
     sock: NlSocketHandle,
-    family: u16,
+    ctrl: Controller,
+    family: FamilyOps,
+    /// napi-set's do policy, asked for the first time napi-set is.
+    napi_set_policy: std::cell::OnceCell<OpPolicy>,
     seq: std::cell::Cell<u32>,
 }
 
 impl std::fmt::Debug for Netdev {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Netdev").field("family", &self.family).field("seq", &self.seq.get()).finish()
+        f.debug_struct("Netdev").field("family", &self.family.id).field("seq", &self.seq.get()).finish()
     }
 }
 
@@ -175,25 +363,54 @@ fn attr(kind: u16, payload: impl neli::Size + neli::ToBytes) -> Result<neli::gen
 }
 
 impl Netdev {
-    /// Resolve the family; a kernel without it (before 6.5) answers that it doesn't exist.
+    /// Look the family up with the controller: a kernel without it (before 6.3) answers ENOENT.
     pub fn open() -> Result<Self, NetError> {
-        let (router, _) = NlRouter::connect(NlFamily::Generic, None, Groups::empty())
-            .map_err(|e| NetError::Netlink { what: "open a generic netlink socket".into(), detail: e.to_string() })?;
-        let _ = router.enable_ext_ack(true);
-        let family = router.resolve_genl_family("netdev").map_err(|e| {
-            let answer = match super::nlerr::from_router("resolve", e) {
-                NetError::Kernel { errno, .. } => format!("{errno}"),
-                other => other.to_string(),
-            };
-            NetError::Absent {
-                feature: Feature::NetdevNapiGet,
-                why: format!("the kernel has no netdev generic-netlink family (CTRL_CMD_GETFAMILY: {answer})"),
-            }
+        let ctrl = Controller::open()?;
+        let family = ctrl.family("netdev")?.ok_or_else(|| NetError::Absent {
+            feature: Feature::NetdevNapiGet,
+            why: "the generic-netlink controller has no netdev family (CTRL_CMD_GETFAMILY \"netdev\": ENOENT)".into(),
         })?;
         let sock = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty())
             .map_err(|e| NetError::Netlink { what: "open a generic netlink socket".into(), detail: e.to_string() })?;
         let _ = sock.enable_ext_ack(true);
-        Ok(Self { sock, family, seq: std::cell::Cell::new(1) })
+        Ok(Self { sock, ctrl, family, napi_set_policy: std::cell::OnceCell::new(), seq: std::cell::Cell::new(1) })
+    }
+
+    /// The family as the controller lists it.
+    pub fn family(&self) -> &FamilyOps {
+        &self.family
+    }
+
+    /// napi-set's attribute policy (its doit's): Absent when the op list has no napi-set.
+    pub fn napi_set_policy(&self) -> Result<&OpPolicy, NetError> {
+        listed(&self.family, CMD_NAPI_SET, false)?;
+        if let Some(p) = self.napi_set_policy.get() {
+            return Ok(p);
+        }
+        let policy = self.ctrl.op_policy(self.family.id, CMD_NAPI_SET)?.doit.ok_or_else(|| NetError::Netlink {
+            what: "read napi-set's attribute policy (CTRL_CMD_GETPOLICY)".into(),
+            detail: "the controller reports no do policy for napi-set".into(),
+        })?;
+        Ok(self.napi_set_policy.get_or_init(|| policy))
+    }
+
+    /// napi-set's policy of `attr`: Absent (naming `attr`'s feature) when the op list has no
+    /// napi-set or its policy has no such attribute.
+    pub fn settable(&self, attr: NapiAttr) -> Result<AttrPolicy, NetError> {
+        let policy = self.napi_set_policy().map_err(|e| match e {
+            NetError::Absent { why, .. } => {
+                NetError::Absent { feature: attr.feature(), why: format!("{why}, so no {}", attr.name()) }
+            }
+            other => other,
+        })?;
+        policy.attr(attr.id()).copied().ok_or_else(|| NetError::Absent {
+            feature: attr.feature(),
+            why: format!(
+                "napi-set's attribute policy (CTRL_CMD_GETPOLICY) has no {} (attribute {})",
+                attr.name(),
+                attr.id()
+            ),
+        })
     }
 
     fn request(
@@ -213,7 +430,7 @@ impl Netdev {
         self.seq.set(seq.wrapping_add(1));
         let broken = |detail: String| NetError::Netlink { what: what.to_owned(), detail };
         let msg = NlmsghdrBuilder::default()
-            .nl_type(self.family)
+            .nl_type(self.family.id)
             .nl_flags(flags | NlmF::REQUEST)
             .nl_seq(seq)
             .nl_pid(0)
@@ -234,12 +451,6 @@ impl Netdev {
                 }
                 match m.nl_payload() {
                     NlPayload::Payload(p) => out.push(p.clone()),
-                    NlPayload::Err(e) if -*e.error() == libc::EOPNOTSUPP => {
-                        return Err(NetError::Absent {
-                            feature: op_feature(cmd),
-                            why: format!("the kernel's netdev family lacks the operation to {what} (EOPNOTSUPP)"),
-                        })
-                    }
                     NlPayload::Err(e) => return Err(from_nlmsgerr(what, e)),
                     NlPayload::Ack(_) | NlPayload::DumpExtAck(_) => return Ok(out),
                     NlPayload::Empty => {}
@@ -254,7 +465,7 @@ impl Netdev {
     /// napi-get for one NAPI id.
     pub fn napi_get(&self, id: u32) -> Result<Napi, NetError> {
         let what = format!("get NAPI {id} (netdev napi-get)");
-        let msgs = self.request(&what, CMD_NAPI_GET, NlmF::ACK, vec![attr(A_NAPI_ID, id)?])?;
+        let msgs = self.checked(&what, CMD_NAPI_GET, NlmF::ACK, vec![attr(A_NAPI_ID, id)?])?;
         msgs.first()
             .and_then(parse_napi)
             .ok_or_else(|| NetError::Netlink { what, detail: "the reply had no NAPI id".into() })
@@ -263,7 +474,7 @@ impl Netdev {
     /// napi-get dump of every NAPI of `ifindex`, sorted by id.
     pub fn napis(&self, ifindex: u32) -> Result<Vec<Napi>, NetError> {
         let what = format!("list the NAPIs of link {ifindex} (netdev napi-get dump)");
-        let msgs = self.request(&what, CMD_NAPI_GET, NlmF::DUMP, vec![attr(A_NAPI_IFINDEX, ifindex)?])?;
+        let msgs = self.checked(&what, CMD_NAPI_GET, NlmF::DUMP, vec![attr(A_NAPI_IFINDEX, ifindex)?])?;
         let mut out: Vec<Napi> = msgs.iter().filter_map(parse_napi).filter(|n| n.ifindex == ifindex).collect();
         out.sort_by_key(|n| n.id);
         Ok(out)
@@ -272,29 +483,46 @@ impl Netdev {
     /// queue-get dump of every queue of `ifindex`, RX first, by id.
     pub fn queues(&self, ifindex: u32) -> Result<Vec<Queue>, NetError> {
         let what = format!("list the queues of link {ifindex} (netdev queue-get dump)");
-        let msgs = self.request(&what, CMD_QUEUE_GET, NlmF::DUMP, vec![attr(A_QUEUE_IFINDEX, ifindex)?])?;
+        let msgs = self.checked(&what, CMD_QUEUE_GET, NlmF::DUMP, vec![attr(A_QUEUE_IFINDEX, ifindex)?])?;
         let mut out: Vec<Queue> = msgs.iter().filter_map(parse_queue).filter(|q| q.ifindex == ifindex).collect();
         out.sort_by_key(|q| (q.kind == QueueType::Tx, q.id));
         Ok(out)
     }
 
-    /// napi-set: the attributes given in `s` on NAPI `id` (needs CAP_NET_ADMIN).
+    /// napi-set: the attributes given in `s` on NAPI `id` (needs CAP_NET_ADMIN). Absent when
+    /// the op list has no napi-set or its policy lacks an attribute of `s` (or busy-poll mode).
     pub fn napi_set(&self, id: u32, s: &NapiSettings) -> Result<(), NetError> {
         let what = format!("set {s} on NAPI {id} (netdev napi-set)");
+        let flags = listed(&self.family, CMD_NAPI_SET, false).map_err(|e| match e {
+            NetError::Absent { why, .. } => NetError::Absent { feature: s.feature(), why },
+            other => other,
+        })?;
+        let policy = self.napi_set_policy()?;
+        admitted(policy, s)?;
+        let sent = s.attrs();
         let mut attrs = vec![attr(A_NAPI_ID, id)?];
-        if let Some(v) = s.defer_hard_irqs {
-            attrs.push(attr(A_NAPI_DEFER_HARD_IRQS, v)?);
+        for (a, v) in &sent {
+            attrs.push(match a {
+                NapiAttr::DeferHardIrqs | NapiAttr::Threaded => attr(a.id(), u32::try_from(*v).unwrap_or(u32::MAX))?,
+                NapiAttr::GroFlushTimeout | NapiAttr::IrqSuspendTimeout => attr(a.id(), *v)?,
+            });
         }
-        if let Some(v) = s.gro_flush_timeout {
-            attrs.push(attr(A_NAPI_GRO_FLUSH_TIMEOUT, v)?);
-        }
-        if let Some(v) = s.irq_suspend_timeout {
-            attrs.push(attr(A_NAPI_IRQ_SUSPEND_TIMEOUT, v)?);
-        }
-        if let Some(v) = s.threaded {
-            attrs.push(attr(A_NAPI_THREADED, v.to_u32())?);
-        }
-        self.request(&what, CMD_NAPI_SET, NlmF::ACK, attrs).map(|_| ())
+        self.request(&what, CMD_NAPI_SET, NlmF::ACK, attrs)
+            .map(|_| ())
+            .map_err(|e| judge(CMD_NAPI_SET, flags, Some(policy), &sent, s.feature(), e))
+    }
+
+    /// A request to an op without napi-set's attributes: Absent when the op list lacks it, Lost
+    /// when a listed op answers EOPNOTSUPP.
+    fn checked(
+        &self,
+        what: &str,
+        cmd: u8,
+        flags: NlmF,
+        attrs: Vec<neli::genl::Nlattr<u16, Buffer>>,
+    ) -> Result<Vec<Msg>, NetError> {
+        let op = listed(&self.family, cmd, flags.contains(NlmF::DUMP))?;
+        self.request(what, cmd, flags, attrs).map_err(|e| judge(cmd, op, None, &[], op_feature(cmd), e))
     }
 }
 
@@ -331,11 +559,126 @@ fn parse_queue(m: &Msg) -> Option<Queue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::netkit::genl_ctrl::AttrKind;
+    use nix::errno::Errno;
+    use std::collections::BTreeMap;
+
+    fn family(ops: &[(u8, u32)]) -> FamilyOps {
+        FamilyOps {
+            name: "netdev".into(),
+            id: 20,
+            version: 1,
+            ops: ops.iter().map(|&(c, f)| (c, OpFlags(f))).collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    /// napi-set's policy: id, defer-hard-irqs (s32-max), gro-flush-timeout, and as asked
+    /// irq-suspend-timeout and threaded (with its maximum).
+    fn policy(irq_suspend: bool, threaded_max: Option<i128>) -> OpPolicy {
+        let u = |kind, max| AttrPolicy { kind, min: Some(0), max: Some(max) };
+        let mut attrs = BTreeMap::from([
+            (A_NAPI_ID, u(AttrKind::U32, u32::MAX.into())),
+            (A_NAPI_DEFER_HARD_IRQS, u(AttrKind::U32, i32::MAX.into())),
+            (A_NAPI_GRO_FLUSH_TIMEOUT, u(AttrKind::Uint, u64::MAX.into())),
+        ]);
+        if irq_suspend {
+            attrs.insert(A_NAPI_IRQ_SUSPEND_TIMEOUT, u(AttrKind::Uint, u64::MAX.into()));
+        }
+        if let Some(m) = threaded_max {
+            attrs.insert(A_NAPI_THREADED, u(AttrKind::U32, m));
+        }
+        OpPolicy { attrs }
+    }
+
+    fn absent(r: Result<impl std::fmt::Debug, NetError>) -> (Feature, String) {
+        match r {
+            Err(NetError::Absent { feature, why }) => (feature, why),
+            other => panic!("want absent, got {other:?}"),
+        }
+    }
+
+    fn kernel(errno: Errno, extack: Option<&str>) -> NetError {
+        NetError::Kernel { what: "napi-set".into(), errno, extack: extack.map(str::to_owned) }
+    }
+
+    const DO_POL: u32 = OpFlags::CAP_DO | OpFlags::CAP_HASPOL;
 
     #[test]
-    fn eopnotsupp_names_the_feature_of_the_op() {
-        assert_eq!(op_feature(CMD_QUEUE_GET), Feature::NetdevNapiGet);
-        assert_eq!(op_feature(CMD_NAPI_GET), Feature::NetdevNapiGet);
-        assert_eq!(op_feature(CMD_NAPI_SET), Feature::NapiSet);
+    fn absence_comes_from_the_op_list() {
+        // Debian 6.12: queue-get and napi-get, no napi-set.
+        let f = family(&[(CMD_QUEUE_GET, 0x0e), (CMD_NAPI_GET, 0x0e)]);
+        assert!(listed(&f, CMD_NAPI_GET, true).is_ok());
+        let (feature, why) = absent(listed(&f, CMD_NAPI_SET, false));
+        assert_eq!(feature, Feature::NapiSet);
+        assert_eq!(why, "the netdev family's op list (CTRL_CMD_GETFAMILY) has no napi-set (cmd 14)");
+        // An op listed without the handler asked for is absent as such.
+        let f = family(&[(CMD_QUEUE_GET, DO_POL)]);
+        let (feature, why) = absent(listed(&f, CMD_QUEUE_GET, true));
+        assert_eq!(feature, Feature::NetdevNapiGet);
+        assert!(why.ends_with("has queue-get (cmd 10) without dump (flags do|policy)"), "{why}");
+    }
+
+    #[test]
+    fn absence_of_an_attribute_comes_from_the_policy() {
+        let irq = NapiSettings { irq_suspend_timeout: Some(5), ..Default::default() };
+        let (feature, why) = absent(admitted(&policy(false, None), &irq));
+        assert_eq!(feature, Feature::IrqSuspend);
+        assert_eq!(why, "napi-set's attribute policy (CTRL_CMD_GETPOLICY) has no irq-suspend-timeout (attribute 7)");
+        let busy = NapiSettings { threaded: Some(Threaded::BusyPoll), ..Default::default() };
+        assert_eq!(absent(admitted(&policy(true, None), &busy)).0, Feature::NapiThreaded);
+        // 6.18: threaded capped at 1.
+        let (feature, why) = absent(admitted(&policy(true, Some(1)), &busy));
+        assert_eq!(feature, Feature::ThreadedBusyPoll);
+        assert!(why.contains("caps threaded at 1"), "{why}");
+        assert!(admitted(&policy(true, Some(2)), &busy).is_ok());
+        // Out-of-range values of other attributes are the kernel's to refuse (ERANGE).
+        let big = NapiSettings { defer_hard_irqs: Some(i32::MAX as u32 + 1), ..Default::default() };
+        assert!(admitted(&policy(true, Some(2)), &big).is_ok());
+    }
+
+    #[test]
+    fn refusals_of_what_is_advertised_are_lost() {
+        let p = policy(true, Some(2));
+        let flags = OpFlags(DO_POL | OpFlags::ADMIN_PERM);
+        let irq = NapiSettings { irq_suspend_timeout: Some(5), ..Default::default() };
+        let lost = |e| match judge(CMD_NAPI_SET, flags, Some(&p), &irq.attrs(), irq.feature(), e) {
+            NetError::Lost { feature, why } => (feature, why),
+            other => panic!("want lost, got {other:?}"),
+        };
+        let (feature, why) = lost(kernel(Errno::EOPNOTSUPP, None));
+        assert_eq!(feature, Feature::IrqSuspend);
+        assert!(why.starts_with("the netdev family lists napi-set (cmd 14, do|policy|admin) yet"), "{why}");
+        let (_, why) = lost(kernel(Errno::EINVAL, Some("Unknown attribute type")));
+        assert!(why.contains("lists irq-suspend-timeout=5"), "{why}");
+        let (_, why) = lost(kernel(Errno::ERANGE, None));
+        assert!(why.contains("admits irq-suspend-timeout=5"), "{why}");
+        // napi-get's EOPNOTSUPP is the op's feature.
+        let e = judge(CMD_NAPI_GET, OpFlags(0x0e), None, &[], Feature::NetdevNapiGet, kernel(Errno::EOPNOTSUPP, None));
+        assert!(matches!(e, NetError::Lost { feature: Feature::NetdevNapiGet, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn other_refusals_stay_the_kernels() {
+        let p = policy(true, Some(2));
+        let flags = OpFlags(DO_POL);
+        let keep = |s: &NapiSettings, e| {
+            matches!(judge(CMD_NAPI_SET, flags, Some(&p), &s.attrs(), s.feature(), e), NetError::Kernel { .. })
+        };
+        let big = NapiSettings { defer_hard_irqs: Some(i32::MAX as u32 + 1), ..Default::default() };
+        assert!(keep(&big, kernel(Errno::ERANGE, Some("integer out of range"))), "outside the policy's range");
+        let irq = NapiSettings { irq_suspend_timeout: Some(5), ..Default::default() };
+        assert!(keep(&irq, kernel(Errno::EINVAL, None)), "a plain EINVAL is for the case to judge");
+        assert!(keep(&irq, kernel(Errno::ENOENT, None)));
+        assert!(keep(&irq, kernel(Errno::EPERM, None)));
+    }
+
+    #[test]
+    fn a_request_exercises_its_most_specific_feature() {
+        let s =
+            |t, i| NapiSettings { defer_hard_irqs: Some(1), irq_suspend_timeout: i, threaded: t, ..Default::default() };
+        assert_eq!(s(None, None).feature(), Feature::NapiSet);
+        assert_eq!(s(None, Some(1)).feature(), Feature::IrqSuspend);
+        assert_eq!(s(Some(Threaded::Enabled), Some(1)).feature(), Feature::NapiThreaded);
+        assert_eq!(s(Some(Threaded::BusyPoll), None).feature(), Feature::ThreadedBusyPoll);
     }
 }

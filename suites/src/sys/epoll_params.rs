@@ -43,12 +43,16 @@ pub fn bad_pointer() -> *mut libc::c_void {
     8 as *mut libc::c_void
 }
 
-/// Whether the running kernel has per-epoll busy-poll configuration, as the kernel itself says.
+/// Whether the running kernel has per-epoll busy-poll configuration (Feature::EpollParams), as
+/// the kernel itself says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Support {
     Present,
-    /// Absent, with the reason: ENOTTY means the epoll file has no ioctl at all (before 6.9);
-    /// EOPNOTSUPP means the ioctl exists but CONFIG_NET_RX_BUSY_POLL is off.
+    /// Absent, with the kernel's answer: ENOTTY means the epoll file has no ioctl at all (before
+    /// 6.9, 18e2bf0edf4d "eventpoll: Add epoll ioctl for epoll_params"); EOPNOTSUPP means
+    /// ep_eventpoll_ioctl exists but CONFIG_NET_RX_BUSY_POLL is off (the stub
+    /// ep_eventpoll_bp_ioctl, fs/eventpoll.c:800). On a kernel whose release and config promise
+    /// the feature the host turns this Skip into a FAIL.
     Absent(String),
     /// The probe itself failed in a way no kernel should produce.
     Broken(String),
@@ -62,12 +66,15 @@ pub fn detect() -> Support {
     match get(std::os::fd::AsFd::as_fd(&ep)) {
         Ok(_) => Support::Present,
         Err(Errno::ENOTTY) => Support::Absent(
-            "EPIOCGPARAMS not supported: an epoll fd has no ioctl here (ENOTTY); per-epoll busy poll arrived in 6.9"
+            "per-epoll busy poll absent: EPIOCGPARAMS on a fresh epoll fd answered ENOTTY, the epoll file has no \
+             ioctl (ep_eventpoll_ioctl arrived in 6.9)"
                 .into(),
         ),
-        Err(Errno::EOPNOTSUPP) => {
-            Support::Absent("EPIOCGPARAMS not supported: EOPNOTSUPP, CONFIG_NET_RX_BUSY_POLL is off".into())
-        }
+        Err(Errno::EOPNOTSUPP) => Support::Absent(
+            "per-epoll busy poll absent: EPIOCGPARAMS on a fresh epoll fd answered EOPNOTSUPP, the epoll ioctl \
+             exists but CONFIG_NET_RX_BUSY_POLL is off"
+                .into(),
+        ),
         Err(e) => Support::Broken(format!("EPIOCGPARAMS on a fresh epoll fd failed with {e}")),
     }
 }

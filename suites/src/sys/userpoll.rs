@@ -299,22 +299,33 @@ fn is_eventpoll(fd: &OwnedFd) -> Result<(), String> {
     }
 }
 
-/// Try `epoll_create2(EPOLL_USERPOLL, 16)`: ENOSYS means absent. Any other failure counts as
-/// absent only if syscall 472 is not epoll_create2 at all here (a later kernel may give the
-/// number to another syscall): `epoll_create2(EPOLL_CLOEXEC, 0)` must then not make an epoll.
+/// Try `epoll_create2(EPOLL_USERPOLL, 16)`: ENOSYS means absent (no upstream release has a
+/// syscall 472 through 7.2; the number is our patch set's). Any other failure counts as absent
+/// only if syscall 472 is not epoll_create2 at all here (a later kernel may give the number to
+/// another syscall): `epoll_create2(EPOLL_CLOEXEC, 0)` must then not make an epoll. A kernel
+/// built with the userpoll patch set promises the feature, so the host FAILs these Skips there.
 pub fn detect() -> Support {
     match create(16) {
-        Err(Errno::ENOSYS) => Support::Absent("EPOLL_USERPOLL not supported: epoll_create2 is ENOSYS".into()),
-        Err(e) => match epoll_create2(libc::EPOLL_CLOEXEC, 0).map(|fd| is_eventpoll(&fd)) {
-            Ok(Ok(())) => Support::Broken(format!("epoll_create2(EPOLL_USERPOLL, 16) failed with {e}")),
-            _ => Support::Absent(format!(
-                "EPOLL_USERPOLL not supported: syscall {SYS_EPOLL_CREATE2} is not epoll_create2 here (it answered {e})"
-            )),
-        },
+        Err(Errno::ENOSYS) => Support::Absent(format!(
+            "EPOLL_USERPOLL absent: syscall {SYS_EPOLL_CREATE2} (epoll_create2, the userpoll patch set) answered \
+             ENOSYS, this kernel has no such syscall"
+        )),
+        Err(e) => {
+            let plain = match epoll_create2(libc::EPOLL_CLOEXEC, 0).map(|fd| is_eventpoll(&fd)) {
+                Ok(Ok(())) => return Support::Broken(format!("epoll_create2(EPOLL_USERPOLL, 16) failed with {e}")),
+                Ok(Err(link)) => format!("it made `{link}`, not an epoll"),
+                Err(e) => format!("it answered {e}"),
+            };
+            Support::Absent(format!(
+                "EPOLL_USERPOLL absent: syscall {SYS_EPOLL_CREATE2} is not epoll_create2 here: with (EPOLL_USERPOLL | \
+                 EPOLL_CLOEXEC, 16) it answered {e}, with (EPOLL_CLOEXEC, 0) {plain}"
+            ))
+        }
         Ok(fd) => {
             if let Err(link) = is_eventpoll(&fd) {
                 return Support::Absent(format!(
-                    "EPOLL_USERPOLL not supported: syscall {SYS_EPOLL_CREATE2} made `{link}`, not an epoll"
+                    "EPOLL_USERPOLL absent: syscall {SYS_EPOLL_CREATE2} with (EPOLL_USERPOLL | EPOLL_CLOEXEC, 16) made \
+                     `{link}`, not an epoll: it is not epoll_create2 here"
                 ));
             }
             match map_raw(fd.as_fd(), page_size(), 0) {
