@@ -9,6 +9,7 @@ use pollcheck::report::model::RunReport;
 use pollcheck::session::{self, SessionConfig};
 use pollcheck::{plan, HostError, Workspace};
 use pollcheck_images::build::{BuildRequest, SourceSpec};
+use pollcheck_images::catalogue::Deb;
 use pollcheck_images::{spec, KernelImage};
 use pollcheck_proto::CaseMeta;
 use std::path::{Path, PathBuf};
@@ -80,31 +81,8 @@ pub fn bisect(args: BisectArgs) -> anyhow::Result<ExitCode> {
     let cases = select_cases(&ws, &args.vm.cases)?;
     let progress = pollcheck::progress::TermProgress::default();
     let cat = pollcheck_images::catalogue::current(&ws.cache, &progress)?;
-    let index_of = |flag: &str, v: &str| -> anyhow::Result<usize> {
-        let parsed = spec::Spec::parse(v);
-        if !matches!(parsed, spec::Spec::Version(_)) {
-            anyhow::bail!("--{flag} {v} is not a Debian kernel version; pass one such as 6.12 or 7.2.13");
-        }
-        let k = spec::select(&cat.kernels, &parsed, |k| (&k.version, &k.release)).ok_or_else(|| {
-            let versions: Vec<&str> = cat.kernels.iter().map(|k| k.version.as_str()).collect();
-            anyhow::anyhow!(
-                "--{flag} {v}: no Debian kernel matches; nearest offered: {}",
-                spec::nearest(v, &versions).join(", ")
-            )
-        })?;
-        Ok(cat.kernels.iter().position(|o| o.version == k.version && o.release == k.release).unwrap_or(0))
-    };
-    let (good, bad) = (index_of("good", &args.good)?, index_of("bad", &args.bad)?);
+    let (good, bad) = endpoints(&cat.kernels, &args)?;
     let (gk, bk) = (&cat.kernels[good], &cat.kernels[bad]);
-    if good >= bad {
-        anyhow::bail!(
-            "--good {} ({}) is not older than --bad {} ({}) in Debian version order; swap them",
-            args.good,
-            gk.version,
-            args.bad,
-            bk.version
-        );
-    }
     let test = |version: &str| -> anyhow::Result<Verdict> {
         let kernel = ws.kernel(version, None)?;
         Ok(judge(&run_cases(&ws, kernel, &cases, &args.vm)?))
@@ -116,29 +94,56 @@ pub fn bisect(args: BisectArgs) -> anyhow::Result<ExitCode> {
     }
     let v = test(&bk.version)?;
     if !matches!(v, Verdict::Bad(_)) {
-        anyhow::bail!(
-            "--bad {} ({}) is not bad: {}; pick a kernel where the cases fail",
-            args.bad,
-            bk.version,
-            describe(&v)
-        );
+        let why = describe(&v);
+        anyhow::bail!("--bad {} ({}) is not bad: {why}; pick a kernel where the cases fail", args.bad, bk.version);
     }
     let candidates = &cat.kernels[good + 1..bad];
     out!("bisecting {} kernels between {} (good) and {} (bad)", candidates.len(), gk.version, bk.version);
     let mut failure: Option<anyhow::Error> = None;
     let outcome = bisect::bisect(candidates.len(), |i| {
         let k = &candidates[i];
-        let v = match test(&k.version) {
-            Ok(v) => v,
-            Err(e) => {
-                let v = Verdict::Untestable(e.to_string());
-                failure.get_or_insert(e);
-                v
-            }
-        };
+        let v = test(&k.version).unwrap_or_else(|e| {
+            let v = Verdict::Untestable(e.to_string());
+            failure.get_or_insert(e);
+            v
+        });
         out!("  {:<22} {}", k.version, describe(&v));
         v
     });
+    print_outcome(&outcome, candidates, gk, bk);
+    if let Some(e) = failure {
+        eprintln!("pollcheck: note: some kernels could not be tested: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The catalogue positions of `--good` and `--bad`, the good one older.
+fn endpoints(kernels: &[Deb], args: &BisectArgs) -> anyhow::Result<(usize, usize)> {
+    let index_of = |flag: &str, v: &str| -> anyhow::Result<usize> {
+        let parsed = spec::Spec::parse(v);
+        if !matches!(parsed, spec::Spec::Version(_)) {
+            anyhow::bail!("--{flag} {v} is not a Debian kernel version; pass one such as 6.12 or 7.2.13");
+        }
+        let k = spec::select(kernels, &parsed, |k| (&k.version, &k.release)).ok_or_else(|| {
+            let versions: Vec<&str> = kernels.iter().map(|k| k.version.as_str()).collect();
+            let near = spec::nearest(v, &versions).join(", ");
+            anyhow::anyhow!("--{flag} {v}: no Debian kernel matches; nearest offered: {near}")
+        })?;
+        Ok(kernels.iter().position(|o| o.version == k.version && o.release == k.release).unwrap_or(0))
+    };
+    let (good, bad) = (index_of("good", &args.good)?, index_of("bad", &args.bad)?);
+    if good >= bad {
+        let (g, b) = (&kernels[good].version, &kernels[bad].version);
+        anyhow::bail!(
+            "--good {} ({g}) is not older than --bad {} ({b}) in Debian version order; swap them",
+            args.good,
+            args.bad
+        );
+    }
+    Ok((good, bad))
+}
+
+fn print_outcome(outcome: &bisect::search::Outcome, candidates: &[Deb], gk: &Deb, bk: &Deb) {
     let last_good = outcome.last_good.map_or(gk, |i| &candidates[i]);
     let first_bad = outcome.first_bad.map_or(bk, |i| &candidates[i]);
     out!("first bad:  {} ({})", first_bad.version, first_bad.release);
@@ -154,10 +159,6 @@ pub fn bisect(args: BisectArgs) -> anyhow::Result<ExitCode> {
         let names: Vec<&str> = outcome.untestable_between.iter().map(|&i| candidates[i].version.as_str()).collect();
         out!("untestable in between (the change may be in any of them): {}", names.join(", "));
     }
-    if let Some(e) = failure {
-        eprintln!("pollcheck: note: some kernels could not be tested: {e}");
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 // ---------------------------------------------------------------- bisect-run for git bisect run

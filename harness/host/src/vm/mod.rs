@@ -214,50 +214,7 @@ impl Guest {
             run.guest_usable = false;
             return run;
         }
-        let mut deadline = start + timeout + host_grace;
-        let mut splat: Option<(Splat, String)> = None;
-        let verdict = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                run.guest_usable = false;
-                break Outcome::Timeout { after_ms: start.elapsed().as_millis() as u64 };
-            }
-            match self.events.recv_timeout(left) {
-                Ok(VmEvent::Agent(Event::Check { check, .. })) => run.checks.push(check),
-                Ok(VmEvent::Agent(Event::Log { line, .. })) => run.logs.push(line),
-                Ok(VmEvent::Agent(Event::Done { outcome, duration_ms, .. })) => {
-                    run.duration_ms = duration_ms;
-                    break outcome;
-                }
-                Ok(VmEvent::Agent(Event::Refused { reason })) => {
-                    break Outcome::error(ErrorKind::Host, format!("the agent refused the case: {reason}"));
-                }
-                Ok(VmEvent::Agent(_)) => {}
-                Ok(VmEvent::Splat { kind, line }) => {
-                    if splat.is_none() {
-                        splat = Some((kind, line));
-                    }
-                    if kind.is_fatal() {
-                        // Let the rest of the trace reach the console before QEMU goes away.
-                        std::thread::sleep(Duration::from_millis(300));
-                    }
-                    if kind.ends_guest() {
-                        // The case ends as a kernel crash whatever it reports now, and an Oops
-                        // may have killed it silently: wait for the trace, not the case's limit.
-                        deadline = deadline.min(Instant::now() + CRASH_GRACE);
-                    }
-                }
-                Ok(VmEvent::QemuExited | VmEvent::ChannelClosed) | Err(RecvTimeoutError::Disconnected) => {
-                    run.guest_usable = false;
-                    std::thread::sleep(Duration::from_millis(200));
-                    break Outcome::error(
-                        ErrorKind::AgentLost,
-                        "QEMU exited or the agent link closed while the case ran",
-                    );
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-        };
+        let (verdict, splat) = self.await_verdict(&mut run, start, start + timeout + host_grace);
         if run.duration_ms == 0 {
             run.duration_ms = start.elapsed().as_millis() as u64;
         }
@@ -272,6 +229,58 @@ impl Guest {
             run.console_excerpt = Some(self.tail.since(mark, 80).join("\n"));
         }
         run
+    }
+
+    /// Collects the case's checks and logs until its verdict, its limit (`deadline`), a lost
+    /// guest, or shortly after a splat that ends the guest; the verdict and the first splat.
+    fn await_verdict(
+        &mut self,
+        run: &mut CaseRun,
+        start: Instant,
+        mut deadline: Instant,
+    ) -> (Outcome, Option<(Splat, String)>) {
+        let mut splat: Option<(Splat, String)> = None;
+        let mut started = false;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                run.guest_usable = false;
+                return (Outcome::Timeout { after_ms: start.elapsed().as_millis() as u64 }, splat);
+            }
+            match self.events.recv_timeout(left) {
+                Ok(VmEvent::Agent(Event::Started { .. })) => started = true,
+                Ok(VmEvent::Agent(Event::Check { check, .. })) => run.checks.push(check),
+                Ok(VmEvent::Agent(Event::Log { line, .. })) => run.logs.push(line),
+                Ok(VmEvent::Agent(Event::Done { outcome, duration_ms, .. })) => {
+                    run.duration_ms = duration_ms;
+                    return (outcome, splat);
+                }
+                Ok(VmEvent::Agent(Event::Refused { reason })) => {
+                    let refused = format!("the agent refused the case: {reason}");
+                    return (Outcome::error(ErrorKind::Host, refused), splat);
+                }
+                Ok(VmEvent::Agent(Event::Ready { .. })) | Err(RecvTimeoutError::Timeout) => {}
+                Ok(VmEvent::Splat { kind, line }) => {
+                    if kind.is_fatal() {
+                        // Let the rest of the trace reach the console before QEMU goes away.
+                        std::thread::sleep(Duration::from_millis(300));
+                    }
+                    if kind.ends_guest() {
+                        // The case ends as a kernel crash whatever it reports now, and an Oops
+                        // may have killed it silently: wait for the trace, not the case's limit.
+                        deadline = deadline.min(Instant::now() + CRASH_GRACE);
+                    }
+                    splat.get_or_insert((kind, line));
+                }
+                Ok(VmEvent::QemuExited | VmEvent::ChannelClosed) | Err(RecvTimeoutError::Disconnected) => {
+                    run.guest_usable = false;
+                    std::thread::sleep(Duration::from_millis(200));
+                    let when = if started { "while the case ran" } else { "before the agent started the case" };
+                    let lost = format!("QEMU exited or the agent link closed {when}");
+                    return (Outcome::error(ErrorKind::AgentLost, lost), splat);
+                }
+            }
+        }
     }
 
     /// Ask the agent to power off; kill QEMU if it has not gone within `grace`.
