@@ -9,7 +9,7 @@ use pollcheck::report::model::RunReport;
 use pollcheck::session::{self, SessionConfig};
 use pollcheck::{plan, HostError, Workspace};
 use pollcheck_images::build::{BuildRequest, SourceSpec};
-use pollcheck_images::catalogue::Deb;
+use pollcheck_images::catalogue::CatalogueKernel;
 use pollcheck_images::{spec, KernelImage};
 use pollcheck_proto::CaseMeta;
 use std::path::{Path, PathBuf};
@@ -118,7 +118,7 @@ pub fn bisect(args: BisectArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The catalogue positions of `--good` and `--bad`, the good one older.
-fn endpoints(kernels: &[Deb], args: &BisectArgs) -> anyhow::Result<(usize, usize)> {
+fn endpoints(kernels: &[CatalogueKernel], args: &BisectArgs) -> anyhow::Result<(usize, usize)> {
     let index_of = |flag: &str, v: &str| -> anyhow::Result<usize> {
         let parsed = spec::Spec::parse(v);
         if !matches!(parsed, spec::Spec::Version(_)) {
@@ -143,7 +143,12 @@ fn endpoints(kernels: &[Deb], args: &BisectArgs) -> anyhow::Result<(usize, usize
     Ok((good, bad))
 }
 
-fn print_outcome(outcome: &bisect::search::Outcome, candidates: &[Deb], gk: &Deb, bk: &Deb) {
+fn print_outcome(
+    outcome: &bisect::search::Outcome,
+    candidates: &[CatalogueKernel],
+    gk: &CatalogueKernel,
+    bk: &CatalogueKernel,
+) {
     let last_good = outcome.last_good.map_or(gk, |i| &candidates[i]);
     let first_bad = outcome.first_bad.map_or(bk, |i| &candidates[i]);
     out!("first bad:  {} ({})", first_bad.version, first_bad.release);
