@@ -31,7 +31,11 @@ impl GuestArgs {
     /// The values in range, before any kernel is fetched.
     pub fn validate(&self) -> Result<(), pollcheck::HostError> {
         let host = pollcheck::session::config::host_cpus();
-        pollcheck::session::config::check_limits(self.memory_mb, self.cpus, self.jobs, host)
+        pollcheck::session::config::check_limits(self.memory_mb, self.cpus, self.jobs, host)?;
+        if let Some(q) = self.queues {
+            pollcheck::testnet::validate_queues(q)?;
+        }
+        Ok(())
     }
 
     /// These options on top of `cfg`'s defaults.

@@ -49,7 +49,11 @@ impl SessionConfig {
 
     /// Every value in range, or the one line saying which is not and what is allowed.
     pub fn validate(&self) -> Result<(), HostError> {
-        check_limits(self.memory_mb, self.cpus, self.jobs, host_cpus())
+        check_limits(self.memory_mb, self.cpus, self.jobs, host_cpus())?;
+        if let Some(q) = self.queues {
+            crate::testnet::validate_queues(q)?;
+        }
+        Ok(())
     }
 
     /// The guests to run at once: `jobs`, else as many as fit.
