@@ -1,7 +1,7 @@
 //! `pollcheck mutants`: build each one-line mutant under fixtures/patches in one tree
 //! (incrementally, ccache), run the cases of its area on it, and print and write the kill table
 //! (Markdown and JSON): mutant → the cases that failed with the failing observation, and the
-//! mutants no case killed.
+//! mutants no case killed. Exits 1 when a mutant survived or could not be judged.
 
 use super::guest_args::GuestArgs;
 use anyhow::Context;
@@ -72,7 +72,8 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let table = KillTable { kernel: format!("src:{version}"), accel: meta.0, qemu: meta.1, mutants: results };
     write_out(&args, &table)?;
-    Ok(ExitCode::SUCCESS)
+    let unjudged = table.mutants.iter().any(|m| m.error.is_some());
+    Ok(if table.survivors().next().is_some() || unjudged { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// `7.2` from `src:7.2`; other specs cannot be mutated.
