@@ -66,20 +66,22 @@ pub fn kernel_cmdline(spec: &VmShape) -> String {
 }
 
 /// The `-accel` value for TCG with `cpus` vCPUs: one host thread running the vCPUs in turn when
-/// there are several. With multi-threaded TCG (QEMU 7.2) a guest patching its own text (static
-/// keys, via int3) while another vCPU runs it sometimes dies with "Oops: int3" (Debian 7.3.4) or
-/// hangs in SMP bring-up (src:7.2, 1 of ~15 two-vCPU boots on a loaded host); round-robin TCG
-/// has no concurrent vCPUs, so no cross-modifying-code race.
+/// there are several. With multi-threaded TCG a guest patching its own text (static keys, via
+/// int3) while another vCPU runs it sometimes dies: "Oops: int3" on Debian 7.3.4 under QEMU 7.2
+/// (1 of 13 boots), and a 2-vCPU Debian 7.3.4 guest that died before its agent in 1 of 22 boots
+/// under each of QEMU 7.2 and 10.0 (`POLLCHECK_TCG_THREAD=multi`; README, "Which QEMU").
+/// Round-robin TCG has no concurrent vCPUs, so no such race.
 pub fn tcg_accel(cpus: u32, opts: &TcgOptions) -> String {
     let thread = if cpus > 1 { opts.smp_thread } else { "multi" };
     format!("tcg,thread={thread}")
 }
 
-/// The `-cpu` value under TCG: everything QEMU can emulate except CMPXCHG16B. Debian 6.12's
+/// The `-cpu` value under TCG: everything QEMU can emulate except CMPXCHG16B. Debian 6.12.107's
 /// SLUB fast path (`cmpxchg16b %gs:(%rsi)`) under QEMU 7.2's TCG came back with corrupted flags
-/// and freelists: a GPF or double fault in `__kmalloc_noprof` right after that instruction in
-/// 8 of 30 runs, in both TCG modes and with `-cpu qemu64`; with the feature hidden (the kernel
-/// then takes SLUB's locked path) 0 of 12. No case here depends on CMPXCHG16B.
+/// and freelists: a GPF or double fault in `__kmalloc_noprof` right after that instruction in 8
+/// of 30 runs. Debian's later 6.12.117 did not crash with the feature shown, in 34 runs under
+/// each of QEMU 7.2 and 10.0 (`POLLCHECK_TCG_CPU=max`); hiding it stays, for the kernels that
+/// do. No case here depends on CMPXCHG16B.
 pub const TCG_CPU: &str = "max,-cx16";
 
 /// The QEMU argument vector (without the program name).
