@@ -6,9 +6,9 @@
 //! detected from the kernel's own answers.
 
 mod data;
-mod kthread;
+pub(crate) mod kthread;
 mod kthread_life;
-mod mode;
+pub(crate) mod mode;
 mod payload;
 mod probe;
 mod round_trip;

@@ -33,6 +33,7 @@ pub struct Executed {
 struct Shared<'a> {
     prepared: &'a Prepared,
     cases: &'a [CaseMeta],
+    params: Option<&'a serde_json::Value>,
     observer: &'a dyn Observer,
     kernel: &'a str,
     queue: Mutex<VecDeque<usize>>,
@@ -63,6 +64,8 @@ impl Shared<'_> {
 pub struct Work<'a> {
     pub prepared: &'a Prepared,
     pub cases: &'a [CaseMeta],
+    /// Handed to every case run (`Request::Run`'s params).
+    pub params: Option<&'a serde_json::Value>,
     pub observer: &'a dyn Observer,
     /// The kernel's spec, for the observer.
     pub kernel: &'a str,
@@ -78,10 +81,11 @@ impl std::fmt::Debug for Work<'_> {
 
 /// Runs `schedule`'s groups, at most `jobs` guests of this session and `slots` guests overall at once.
 pub fn execute(work: Work<'_>, mut schedule: Schedule, slots: &Slots, jobs: usize) -> Executed {
-    let Work { prepared, cases, observer, kernel, start } = work;
+    let Work { prepared, cases, params, observer, kernel, start } = work;
     let shared = Shared {
         prepared,
         cases,
+        params,
         observer,
         kernel,
         queue: Mutex::new(VecDeque::new()),
@@ -155,7 +159,7 @@ fn run_on(sh: &Shared<'_>, mut g: Guest, guest: u32) {
         sh.first_case.get_or_init(|| sh.start.elapsed());
         sh.observer.event(sh.kernel, &SessionEvent::CaseStarted { guest, id: &meta.id });
         let (timeout, grace) = case_limits(meta, sh.prepared.accel.accel);
-        let run = g.run_case(meta, timeout, grace);
+        let run = g.run_case(meta, sh.params, timeout, grace);
         let replace = !run.guest_usable || left_state_behind(meta, &run.outcome);
         let rec = record::ran(meta, run, guest, &g.features, &sh.prepared.expectations);
         sh.push(pos, rec);

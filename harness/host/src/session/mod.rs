@@ -75,7 +75,7 @@ pub fn run_in(
     for (_, rec) in &decided {
         observer.event(kernel, &SessionEvent::CaseFinished(rec));
     }
-    let work = execute::Work { prepared: &prepared, cases, observer, kernel, start };
+    let work = execute::Work { prepared: &prepared, cases, params: cfg.params.as_ref(), observer, kernel, start };
     let executed = execute::execute(work, schedule, slots, cfg.jobs());
     let mut records = decided;
     records.extend(executed.records);
