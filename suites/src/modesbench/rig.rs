@@ -65,7 +65,7 @@ impl Rig {
         let name = s.topo.b.rx_irq_name(s.queue).unwrap_or_default();
         let irq = ctx.setup(irq_named(&name), "read /proc/interrupts")?;
         let sysfs_b = ctx.setup(NsSysfs::mount(&s.topo.b.ns), "mount sysfs in B's namespace")?;
-        let mut notes = vec![s.topo.description.clone(), s.note];
+        let mut notes = vec![s.note];
         notes.push(format!(
             "flow: A port {} -> B port {PORT}, RX queue {}, NAPI {}, IRQ {} ({name})",
             s.port,
