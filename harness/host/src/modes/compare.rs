@@ -14,7 +14,8 @@ pub const CLOSE: f64 = 1.5;
 pub const FAR_BELOW: f64 = 0.7;
 /// p99 max/min across rates of at most this is "flat".
 pub const FLAT: f64 = 1.5;
-pub const THRESHOLDS: &str = "close: within 1.5× either way; far below: at most 0.7×; flat: max/min p99 over the rates at most 1.5×";
+pub const THRESHOLDS: &str =
+    "close: within 1.5× either way; far below: at most 0.7×; flat: max/min p99 over the rates at most 1.5×";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -57,7 +58,8 @@ fn family(k: &KernelModes, prefix: &str) -> String {
 
 /// Pairs of points of `a` and `b` at the same offered rate, lowest rate first.
 fn pairs<'p>(a: &'p [ModesPoint], b: &'p [ModesPoint]) -> Vec<(&'p ModesPoint, &'p ModesPoint)> {
-    let mut v: Vec<_> = a.iter().filter_map(|p| b.iter().find(|q| q.offered_rate == p.offered_rate).map(|q| (p, q))).collect();
+    let mut v: Vec<_> =
+        a.iter().filter_map(|p| b.iter().find(|q| q.offered_rate == p.offered_rate).map(|q| (p, q))).collect();
     v.sort_by(|x, y| x.0.offered_rate.total_cmp(&y.0.offered_rate));
     v
 }

@@ -31,7 +31,8 @@ fn table(caption: &str, header: &[String], rows: &[Vec<(String, &str)>]) -> Stri
 }
 
 fn comparisons(r: &ModesReport) -> String {
-    let header: Vec<String> = ["claim", "the post's figures", "kernel", "measured", "verdict"].map(str::to_owned).to_vec();
+    let header: Vec<String> =
+        ["claim", "the post's figures", "kernel", "measured", "verdict"].map(str::to_owned).to_vec();
     let mut rows = Vec::new();
     for k in &r.kernels {
         for c in compare::compare(k) {
@@ -70,9 +71,11 @@ fn mode_section(r: &ModesReport, mode: &str) -> String {
                     rows.push(row);
                 }
             }
-            Some(ModeStatus::Unavailable { reason }) => {
-                out.push_str(&format!("<p class=\"na\">not available on this kernel{}: {}</p>\n", esc(&who), esc(reason)))
-            }
+            Some(ModeStatus::Unavailable { reason }) => out.push_str(&format!(
+                "<p class=\"na\">not available on this kernel{}: {}</p>\n",
+                esc(&who),
+                esc(reason)
+            )),
             Some(ModeStatus::Failed { reason }) => {
                 out.push_str(&format!("<p class=\"na\">the run failed{}: {}</p>\n", esc(&who), esc(reason)))
             }

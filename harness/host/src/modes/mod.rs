@@ -171,7 +171,8 @@ pub fn collect(report: &RunReport, run_dir: &str, modes: &[String]) -> KernelMod
         .iter()
         .map(|m| {
             let rec = report.cases.iter().find(|c| mode_of(c) == Some(m.as_str()));
-            let status = rec.map(status).unwrap_or_else(|| ModeStatus::Failed { reason: "the run has no record of it".into() });
+            let status =
+                rec.map(status).unwrap_or_else(|| ModeStatus::Failed { reason: "the run has no record of it".into() });
             ModeRun { mode: m.clone(), status }
         })
         .collect();
@@ -217,8 +218,15 @@ mod tests {
         ];
         let measured = status(&record("base", Outcome::Pass, logs));
         assert_eq!(measured, ModeStatus::Measured { config: "nothing".into(), points: vec![p] });
-        let skip = record("suspend20", Outcome::absent(Feature::IrqSuspend, "napi-get reports no\nirq-suspend-timeout"), vec![]);
-        assert_eq!(status(&skip), ModeStatus::Unavailable { reason: "napi-get reports no | irq-suspend-timeout".into() });
+        let skip = record(
+            "suspend20",
+            Outcome::absent(Feature::IrqSuspend, "napi-get reports no\nirq-suspend-timeout"),
+            vec![],
+        );
+        assert_eq!(
+            status(&skip),
+            ModeStatus::Unavailable { reason: "napi-get reports no | irq-suspend-timeout".into() }
+        );
         let lost = Check {
             what: "feature lost: IRQ suspension expected release 6.13+".into(),
             passed: false,
@@ -227,7 +235,9 @@ mod tests {
             location: String::new(),
         };
         let fail = record("suspend20", Outcome::Fail { checks: vec![lost] }, vec![]);
-        assert!(matches!(status(&fail), ModeStatus::Unavailable { reason } if reason.starts_with("napi-get reports none (feature lost")));
+        assert!(
+            matches!(status(&fail), ModeStatus::Unavailable { reason } if reason.starts_with("napi-get reports none (feature lost"))
+        );
         let timeout = record("fullbusy", Outcome::Timeout { after_ms: 5 }, vec![]);
         assert_eq!(status(&timeout), ModeStatus::Failed { reason: "timed out after 5 ms".into() });
     }

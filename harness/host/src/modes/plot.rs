@@ -189,7 +189,12 @@ mod tests {
             y_label: "y".into(),
             log_y: true,
             y_max: None,
-            series: vec![Series { label: "s".into(), points: vec![(100.0, 0.0), (200.0, 10.0), (400.0, 1000.0)], color: 0, dashed: false }],
+            series: vec![Series {
+                label: "s".into(),
+                points: vec![(100.0, 0.0), (200.0, 10.0), (400.0, 1000.0)],
+                color: 0,
+                dashed: false,
+            }],
         };
         let ((x0, x1), (y0, y1)) = bounds(&f);
         assert_eq!((x0, x1), (0.0, 420.0));

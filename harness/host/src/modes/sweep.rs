@@ -73,13 +73,7 @@ pub fn sweep_params(rates: Vec<f64>, window_ms: u64, delay_us: u32) -> ModesPara
 }
 
 pub fn ramp_params(delay_us: u32) -> ModesParams {
-    ModesParams {
-        rates: RAMP.to_vec(),
-        window_ms: RAMP_WINDOW_MS,
-        warmup_ms: RAMP_WARMUP_MS,
-        delay_us,
-        ramp: true,
-    }
+    ModesParams { rates: RAMP.to_vec(), window_ms: RAMP_WINDOW_MS, warmup_ms: RAMP_WARMUP_MS, delay_us, ramp: true }
 }
 
 /// A mode case's limit for `p` (before the accelerator's slowdown): a minute for the topology
@@ -101,8 +95,10 @@ pub fn window_ms(duration_s: f64) -> Result<u64, HostError> {
 /// The agent's case for each of `modes` (`modesbench::mode.<name>`), with `timeout_ms`; an
 /// unknown name is an error listing the known ones.
 pub fn mode_cases(all: &[CaseMeta], modes: &[String], timeout_ms: u64) -> Result<Vec<CaseMeta>, HostError> {
-    let known: Vec<&CaseMeta> =
-        all.iter().filter(|c| c.id.suite == super::SUITE && c.id.case == super::CASE && c.id.variant.is_some()).collect();
+    let known: Vec<&CaseMeta> = all
+        .iter()
+        .filter(|c| c.id.suite == super::SUITE && c.id.case == super::CASE && c.id.variant.is_some())
+        .collect();
     modes
         .iter()
         .map(|m| {

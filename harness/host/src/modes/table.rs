@@ -8,8 +8,20 @@ use super::{KernelModes, ModeStatus, ModesReport};
 use pollcheck_proto::modes::ModesPoint;
 
 /// Columns of a mode's table after `load` (and `kernel` with several kernels).
-pub const COLUMNS: [&str; 12] =
-    ["qps", "avglat", "95%lat", "99%lat", "cpu", "p50", "p99.9", "irq/s", "NET_RX/s", "busypoll/s", "lost", "client lag"];
+pub const COLUMNS: [&str; 12] = [
+    "qps",
+    "avglat",
+    "95%lat",
+    "99%lat",
+    "cpu",
+    "p50",
+    "p99.9",
+    "irq/s",
+    "NET_RX/s",
+    "busypoll/s",
+    "lost",
+    "client lag",
+];
 
 /// A Markdown table.
 pub fn md_table(header: &[String], rows: &[Vec<String>]) -> String {
@@ -180,7 +192,9 @@ mod tests {
     fn two_kernels_share_each_table() {
         let r = fixtures::report(vec![fixtures::kernel("src:7.2", 1.0), fixtures::kernel("src:7.2+patch", 2.0)]);
         let block = mode_block(&r, "suspend20");
-        assert!(block.starts_with("## suspend20\n\nsettings on src:7.2: suspend20 settings\n\nsettings on src:7.2+patch"));
+        assert!(
+            block.starts_with("## suspend20\n\nsettings on src:7.2: suspend20 settings\n\nsettings on src:7.2+patch")
+        );
         assert!(block.contains("| load | kernel | qps |"), "{block}");
         assert!(block.contains("| 80% | src:7.2 | 799 | 84 | 168 | 210 | 81 |"), "{block}");
         assert!(block.contains("| 80% | src:7.2+patch | 799 | 168 | 336 | 420 | 81 |"), "{block}");
