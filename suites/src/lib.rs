@@ -4,6 +4,7 @@
 pub mod busy_poll;
 pub mod exclusive;
 pub mod irq_suspend;
+pub mod modesbench;
 pub mod napi_threaded;
 pub mod net;
 pub mod netbench;
@@ -34,6 +35,7 @@ pub fn agent_cases() -> Vec<Case> {
     all.extend(selftest::cases());
     all.extend(netbench::cases());
     all.extend(userpollbench::cases());
+    all.extend(modesbench::cases());
     all
 }
 
@@ -82,7 +84,7 @@ mod tests {
     #[test]
     fn only_the_harness_suites_are_hidden() {
         for c in agent_cases() {
-            let harness = matches!(c.meta.id.suite.as_str(), "selftest" | "netbench" | "userpollbench");
+            let harness = matches!(c.meta.id.suite.as_str(), "selftest" | "netbench" | "userpollbench" | "modesbench");
             assert_eq!(c.meta.hidden, harness, "{}", c.meta.id);
             assert!(c.meta.hidden || !c.meta.features.is_empty(), "{} names no feature", c.meta.id);
         }
@@ -106,6 +108,7 @@ mod tests {
         .into();
         want.extend(names(&irq_suspend::cases()));
         want.extend(names(&napi_threaded::cases()));
+        want.extend(names(&modesbench::cases()));
         assert_eq!(global.iter().collect::<BTreeSet<_>>(), want.iter().collect::<BTreeSet<_>>());
     }
 

@@ -61,14 +61,14 @@ fn run_agent(cases: &[Case], probes: &[Probe]) -> ! {
     chan.sink.send(&Event::Ready { protocol: PROTOCOL_VERSION, features });
     while let Some(req) = chan.next_request() {
         match req {
-            Ok(Request::Run { case, timeout_ms }) => {
+            Ok(Request::Run { case, timeout_ms, params }) => {
                 let Some(c) = cases.iter().find(|c| c.meta.id == case) else {
                     chan.sink.send(&Event::Refused { reason: format!("no case named {case} in this agent") });
                     continue;
                 };
                 chan.sink.send(&Event::Started { case: case.clone() });
                 let start = Instant::now();
-                let outcome = fork::run_case(c, Duration::from_millis(timeout_ms), &mut chan.sink);
+                let outcome = fork::run_case(c, params, Duration::from_millis(timeout_ms), &mut chan.sink);
                 let duration_ms = start.elapsed().as_millis() as u64;
                 chan.sink.send(&Event::Done { case, outcome, duration_ms });
             }

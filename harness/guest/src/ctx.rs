@@ -14,6 +14,7 @@ type Deferred = Box<dyn FnOnce()>;
 /// first out) when the case ends, whether it passed, failed or returned early.
 pub struct Ctx<'s> {
     id: CaseId,
+    params: Option<serde_json::Value>,
     sink: &'s mut EventSink,
     failed: Vec<Check>,
     deferred: Vec<Deferred>,
@@ -26,12 +27,17 @@ impl std::fmt::Debug for Ctx<'_> {
 }
 
 impl<'s> Ctx<'s> {
-    pub(crate) fn new(id: CaseId, sink: &'s mut EventSink) -> Self {
-        Self { id, sink, failed: Vec::new(), deferred: Vec::new() }
+    pub(crate) fn new(id: CaseId, params: Option<serde_json::Value>, sink: &'s mut EventSink) -> Self {
+        Self { id, params, sink, failed: Vec::new(), deferred: Vec::new() }
     }
 
     pub fn id(&self) -> &CaseId {
         &self.id
+    }
+
+    /// What the host asked of this run (`Request::Run`'s params: a benchmark's sweep), if anything.
+    pub fn params(&self) -> Option<&serde_json::Value> {
+        self.params.as_ref()
     }
 
     /// A line for the report: measured numbers, what was set up.
@@ -158,5 +164,28 @@ trait ErrnoName {
 impl ErrnoName for Errno {
     fn desc_name(&self) -> String {
         format!("{self:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn the_runs_params_reach_the_case() {
+        let (rd, wr) = nix::unistd::pipe().expect("pipe");
+        let mut sink = EventSink::new(wr);
+        let want = serde_json::json!({"rates": [100.0, 400.0], "window_ms": 500});
+        let mut ctx = Ctx::new(CaseId::new("s", "c"), Some(want.clone()), &mut sink);
+        assert_eq!(ctx.params(), Some(&want));
+        ctx.log("x");
+        drop(ctx);
+        let mut none_sink = EventSink::new(nix::unistd::pipe().expect("pipe").1);
+        assert_eq!(Ctx::new(CaseId::new("s", "c"), None, &mut none_sink).params(), None);
+        drop(sink);
+        let mut text = String::new();
+        std::fs::File::from(rd).read_to_string(&mut text).expect("read");
+        assert!(text.contains("\"line\":\"x\""), "{text}");
     }
 }

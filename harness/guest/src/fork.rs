@@ -17,8 +17,14 @@ use std::time::{Duration, Instant};
 
 static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
 
-/// Run `case` in a forked child; relay its checks and logs to `out`; return its outcome.
-pub(crate) fn run_case(case: &Case, timeout: Duration, out: &mut EventSink) -> Outcome {
+/// Run `case` in a forked child with the run's `params`; relay its checks and logs to `out`;
+/// return its outcome.
+pub(crate) fn run_case(
+    case: &Case,
+    params: Option<serde_json::Value>,
+    timeout: Duration,
+    out: &mut EventSink,
+) -> Outcome {
     let (rd, wr) = match pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
         Ok(p) => p,
         Err(e) => return Outcome::error(ErrorKind::Setup, format!("failed to create a pipe: {e}")),
@@ -28,7 +34,7 @@ pub(crate) fn run_case(case: &Case, timeout: Duration, out: &mut EventSink) -> O
         Err(e) => Outcome::error(ErrorKind::Setup, format!("failed to fork: {e}")),
         Ok(ForkResult::Child) => {
             drop(rd);
-            child(case, wr)
+            child(case, params, wr)
         }
         Ok(ForkResult::Parent { child }) => {
             drop(wr);
@@ -42,7 +48,7 @@ pub(crate) fn run_case(case: &Case, timeout: Duration, out: &mut EventSink) -> O
     }
 }
 
-fn child(case: &Case, wr: OwnedFd) -> ! {
+fn child(case: &Case, params: Option<serde_json::Value>, wr: OwnedFd) -> ! {
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
     std::panic::set_hook(Box::new(|info| {
         if let Ok(mut m) = PANIC_MESSAGE.lock() {
@@ -51,7 +57,7 @@ fn child(case: &Case, wr: OwnedFd) -> ! {
     }));
     let mut sink = EventSink::new(wr);
     let outcome = {
-        let mut ctx = Ctx::new(case.meta.id.clone(), &mut sink);
+        let mut ctx = Ctx::new(case.meta.id.clone(), params, &mut sink);
         let result = catch_unwind(AssertUnwindSafe(|| case.run(&mut ctx)));
         // Cleanups run before the verdict is sent, so a failing cleanup is still reported.
         let cleanup = catch_unwind(AssertUnwindSafe(|| ctx.run_deferred()));

@@ -10,6 +10,7 @@ pub mod error;
 pub mod initramfs;
 pub mod libtest;
 pub mod matrix;
+pub mod modes;
 pub mod mutants;
 pub mod plan;
 pub mod progress;

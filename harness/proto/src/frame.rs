@@ -54,8 +54,22 @@ mod tests {
             assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
             assert_eq!(decode::<Event>(&line).expect("decodes"), e);
         }
-        let r = Request::Run { case, timeout_ms: 5 };
+        let r = Request::Run { case: case.clone(), timeout_ms: 5, params: None };
         assert_eq!(decode::<Request>(&encode(&r)).expect("decodes"), r);
+        let with = Request::Run { case, timeout_ms: 5, params: Some(serde_json::json!({"rates": [100.0, 200.0]})) };
+        assert_eq!(decode::<Request>(&encode(&with)).expect("decodes"), with);
+    }
+
+    #[test]
+    fn run_params_are_optional_on_the_wire() {
+        // No params: the field is left out, so the line is what a host before params sent ...
+        let plain = encode(&Request::Run { case: CaseId::new("s", "c"), timeout_ms: 7, params: None });
+        assert!(!plain.contains("params"), "{plain}");
+        // ... and such a line decodes as a run without params.
+        let old =
+            format!(r#"{MARKER}{{"type":"run","case":{{"suite":"s","case":"c","variant":null}},"timeout_ms":7}}"#);
+        let want = Request::Run { case: CaseId::new("s", "c"), timeout_ms: 7, params: None };
+        assert_eq!(decode::<Request>(&old).expect("decodes"), want);
     }
 
     #[test]

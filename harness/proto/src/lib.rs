@@ -2,7 +2,8 @@
 //!
 //! The host plans and reports with [`CaseMeta`] and [`Outcome`]; the guest agent and the host
 //! talk with [`Request`] and [`Event`], framed by [`frame`]; [`boot`] is how the host starts the
-//! guest (kernel parameters, initramfs layout); [`Feature`] names what a kernel can lack.
+//! guest (kernel parameters, initramfs layout); [`Feature`] names what a kernel can lack;
+//! [`modes`] is what `pollcheck bench modes` and its guest suite exchange inside those messages.
 
 pub mod boot;
 mod case;
@@ -11,6 +12,7 @@ mod feature;
 mod features;
 pub mod frame;
 mod message;
+pub mod modes;
 mod outcome;
 
 pub use case::{CaseId, CaseIdError, CaseMeta, Requires};

@@ -13,7 +13,15 @@ pub const PROTOCOL_VERSION: u32 = 2;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
     /// Run one case in a forked child with this limit (already scaled for the accelerator).
-    Run { case: CaseId, timeout_ms: u64 },
+    /// `params`, when given, is handed to the case (`Ctx::params`): what a benchmark's host asks
+    /// of this run (a sweep's rates). Conformance runs send none; an older host's message without
+    /// the field decodes as none.
+    Run {
+        case: CaseId,
+        timeout_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        params: Option<serde_json::Value>,
+    },
     /// Power the guest off.
     Shutdown,
 }

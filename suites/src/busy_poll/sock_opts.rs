@@ -11,39 +11,15 @@ use super::{ROUNDS, TIMEOUT_MS, USECS};
 use crate::netkit::fixture::{skip_absent, topology};
 use crate::netkit::Kind;
 use crate::sys::epoll::thread_cpu;
+use crate::sys::sockopt::{get_int, set_int};
 use nix::errno::Errno;
 use pollcheck_guest::{CaseResult, Ctx};
 use pollcheck_proto::Feature;
 use std::io::ErrorKind;
-use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
 
 const PORT: u16 = 9300;
 const BUDGET: i32 = 8;
-
-fn set_int(fd: BorrowedFd<'_>, opt: libc::c_int, v: libc::c_int) -> Result<(), Errno> {
-    // SAFETY: passes a pointer to a live c_int and its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            opt,
-            (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    Errno::result(rc).map(drop)
-}
-
-fn get_int(fd: BorrowedFd<'_>, opt: libc::c_int) -> Result<libc::c_int, Errno> {
-    let mut v: libc::c_int = -1;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `v`.
-    let rc = unsafe {
-        libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, opt, (&mut v as *mut libc::c_int).cast(), &mut len)
-    };
-    Errno::result(rc).map(|_| v)
-}
 
 /// One round on `f`: a datagram received, then the CPU time of a recv() that times out.
 fn round(f: &Flow) -> Result<Duration, String> {

@@ -9,6 +9,7 @@ use crate::netkit::fixture::{in_ns, skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::netkit::napi_attrs::{reported, settable};
 use crate::netkit::netdev::{Napi, NapiAttr, NapiSettings, Netdev};
+use crate::netkit::netstat::busy_poll_rx_packets;
 use crate::netkit::steer::find_flows;
 use crate::netkit::{Kind, NetError, Topology};
 use nix::errno::Errno;
@@ -107,7 +108,7 @@ impl Rig {
         self.topo.b.ns.try_run(|| {
             let text = std::fs::read_to_string("/proc/thread-self/net/netstat")
                 .map_err(NetError::io("read /proc/thread-self/net/netstat"))?;
-            Ok(netstat_value(&text, "TcpExt", "BusyPollRxPackets").unwrap_or(0))
+            Ok(busy_poll_rx_packets(&text).unwrap_or(0))
         })
     }
 }
@@ -132,29 +133,5 @@ fn settings(k: Knobs) -> NapiSettings {
         gro_flush_timeout: Some(k.gro_flush_timeout_ns),
         irq_suspend_timeout: Some(k.irq_suspend_timeout_ns),
         threaded: None,
-    }
-}
-
-/// A counter from /proc/net/netstat text: a header line `Prefix: names…` then `Prefix: values…`.
-pub fn netstat_value(text: &str, prefix: &str, name: &str) -> Option<u64> {
-    let tag = format!("{prefix}:");
-    let mut rows = text.lines().filter(|l| l.starts_with(&tag));
-    let names = rows.next()?.split_whitespace().skip(1);
-    let values = rows.next()?.split_whitespace().skip(1);
-    names.zip(values).find(|(n, _)| *n == name).and_then(|(_, v)| v.parse().ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn netstat_counter_by_name() {
-        let text =
-            "TcpExt: SyncookiesSent BusyPollRxPackets TCPAutoCorking\nTcpExt: 0 417 3\nIpExt: InNoRoutes\nIpExt: 9\n";
-        assert_eq!(netstat_value(text, "TcpExt", "BusyPollRxPackets"), Some(417));
-        assert_eq!(netstat_value(text, "IpExt", "InNoRoutes"), Some(9));
-        assert_eq!(netstat_value(text, "TcpExt", "Missing"), None);
-        assert_eq!(netstat_value("", "TcpExt", "BusyPollRxPackets"), None);
     }
 }

@@ -7,9 +7,9 @@
 //! policy has them and whose napi-get or napi-set does not live up to it FAILs.
 
 mod data;
-mod kthread;
+pub(crate) mod kthread;
 mod kthread_life;
-mod mode;
+pub(crate) mod mode;
 mod payload;
 mod probe;
 mod round_trip;

@@ -1,7 +1,8 @@
 //! The guest's test networks and the tools to look at them: network namespaces, rtnetlink link
 //! and address setup, the netdev generic-netlink family (NAPI and queue introspection, napi-set)
 //! and the generic-netlink controller that says which of its ops and attributes exist,
-//! per-IRQ and NET_RX softirq counters, virtio-net channel counts, flow steering, netdevsim.
+//! per-IRQ and NET_RX softirq counters, /proc/net/netstat, virtio-net channel counts, flow
+//! steering, netdevsim.
 //!
 //! Suites use [`topology::Topology`]: two NICs, one in netns `pcA` and one in `pcB`, with
 //! addresses on one subnet and helpers to open sockets inside either namespace. Cases name the
@@ -16,6 +17,7 @@ pub mod napi_attrs;
 pub mod netdev;
 pub mod netdevsim;
 pub mod netns;
+pub mod netstat;
 pub mod nlerr;
 pub mod nssysfs;
 pub mod rtnl;

@@ -15,6 +15,9 @@ pub enum BenchCommand {
     Boot(BootArgs),
     /// Cold, warm (ccache) and one-file incremental source builds of a kernel.
     Build(super::bench_build::BuildBenchArgs),
+    /// Packet-delivery modes (deferral, busy poll, IRQ suspension, threaded busy-poll) under an
+    /// open-loop load: latency, CPU and IRQs per rate, as the feature letters compare them.
+    Modes(super::bench_modes::ModesBenchArgs),
     /// Test-network setup time and UDP request/response rate in the guest, repeated.
     Net(super::bench_net::NetBenchArgs),
     /// Each suite's wall time per kernel and its flake rate over repeated runs.
@@ -40,6 +43,7 @@ pub fn bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Boot(args) => bench_boot(args),
         BenchCommand::Build(args) => super::bench_build::bench_build(args),
+        BenchCommand::Modes(args) => super::bench_modes::bench_modes(args),
         BenchCommand::Net(args) => super::bench_net::bench_net(args),
         BenchCommand::Suites(args) => super::bench_suites::bench_suites(args),
         BenchCommand::Userpoll(args) => super::bench_userpoll::bench_userpoll(args),

@@ -15,6 +15,7 @@ pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
 
 mod bench;
 mod bench_build;
+mod bench_modes;
 mod bench_net;
 mod bench_suites;
 mod bench_userpoll;

@@ -3,7 +3,7 @@
 
 use super::{CellVerdict, Matrix};
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

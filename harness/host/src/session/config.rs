@@ -30,6 +30,9 @@ pub struct SessionConfig {
     pub expect: ExpectChoice,
     /// Run directories go to `<root>/<run-id>/`.
     pub artifacts_root: PathBuf,
+    /// Handed to every case the session runs (`Request::Run`'s params): what a benchmark asks
+    /// of its hidden suite. `None` for conformance runs.
+    pub params: Option<serde_json::Value>,
 }
 
 impl SessionConfig {
@@ -44,6 +47,7 @@ impl SessionConfig {
             jobs: None,
             expect: ExpectChoice::Auto,
             artifacts_root: ws.artifacts_root.clone(),
+            params: None,
         }
     }
 

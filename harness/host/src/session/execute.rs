@@ -35,6 +35,8 @@ pub struct Executed {
 pub struct Work<'a> {
     pub prepared: &'a Prepared,
     pub cases: &'a [CaseMeta],
+    /// Handed to every case run (`Request::Run`'s params).
+    pub params: Option<&'a serde_json::Value>,
     pub observer: &'a dyn Observer,
     /// The kernel's spec, for the observer.
     pub kernel: &'a str,
@@ -237,7 +239,7 @@ fn run_on(sh: &Shared<'_>, mut g: Guest, guest: u32, shape: usize) {
         sh.first_case.get_or_init(|| w.start.elapsed());
         w.observer.event(w.kernel, &SessionEvent::CaseStarted { guest, id: &meta.id });
         let (timeout, grace) = case_limits(meta, w.prepared.accel.accel);
-        let run = g.run_case(meta, timeout, grace);
+        let run = g.run_case(meta, w.params, timeout, grace);
         let replace = !run.guest_usable || left_state_behind(meta, &run.outcome);
         let rec = record::ran(meta, run, guest, &g.features, &w.prepared.expectations);
         sh.push(&mut sh.lock(), pos, rec);

@@ -76,7 +76,7 @@ pub fn run_in(
     for (_, rec) in &decided {
         observer.event(kernel, &SessionEvent::CaseFinished(rec));
     }
-    let work = execute::Work { prepared: &prepared, cases, observer, kernel, start };
+    let work = execute::Work { prepared: &prepared, cases, params: cfg.params.as_ref(), observer, kernel, start };
     let history = durations::History::load(ws.cache.root());
     let executed = execute::execute(work, schedule, slots, cfg.jobs(), &|m| history.expected_ms(m));
     let mut records = decided;

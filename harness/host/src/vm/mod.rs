@@ -196,8 +196,15 @@ impl Guest {
         out
     }
 
-    /// Run one case; `host_grace` is added to the case's own limit before the host gives up.
-    pub fn run_case(&mut self, meta: &CaseMeta, timeout: Duration, host_grace: Duration) -> CaseRun {
+    /// Run one case with the run's `params` (see `Request::Run`); `host_grace` is added to the
+    /// case's own limit before the host gives up.
+    pub fn run_case(
+        &mut self,
+        meta: &CaseMeta,
+        params: Option<&serde_json::Value>,
+        timeout: Duration,
+        host_grace: Duration,
+    ) -> CaseRun {
         let start = Instant::now();
         let mark = self.tail.position();
         let mut run = CaseRun {
@@ -208,7 +215,7 @@ impl Guest {
             console_excerpt: None,
             guest_usable: true,
         };
-        let req = Request::Run { case: meta.id.clone(), timeout_ms: timeout.as_millis() as u64 };
+        let req = run_request(meta, params, timeout);
         if !link::send(&mut self.stream, &req) {
             run.outcome = Outcome::error(ErrorKind::AgentLost, "failed to send the case to the agent: channel closed");
             run.guest_usable = false;
@@ -301,6 +308,11 @@ impl Drop for Guest {
     }
 }
 
+/// The request that runs `meta` once with `params` and a guest-side limit of `timeout`.
+fn run_request(meta: &CaseMeta, params: Option<&serde_json::Value>, timeout: Duration) -> Request {
+    Request::Run { case: meta.id.clone(), timeout_ms: timeout.as_millis() as u64, params: params.cloned() }
+}
+
 /// What QEMU wrote on stderr, minus its informational chatter.
 fn qemu_complaints(stderr: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(stderr).unwrap_or_default();
@@ -347,5 +359,20 @@ fn connect(
             });
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_carries_the_sessions_params() {
+        let meta = crate::plan::tests::meta("modesbench", "mode");
+        let params = serde_json::json!({"rates": [200.0]});
+        let req = run_request(&meta, Some(&params), Duration::from_millis(1500));
+        assert_eq!(req, Request::Run { case: meta.id.clone(), timeout_ms: 1500, params: Some(params) });
+        let plain = run_request(&meta, None, Duration::from_secs(1));
+        assert_eq!(plain, Request::Run { case: meta.id, timeout_ms: 1000, params: None });
     }
 }
