@@ -49,7 +49,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "extension",
-            "traffic sustained for 16 x irq-suspend-timeout keeps the queue's IRQ suspended in every timeout-long slice",
+            "traffic sustained for 10 x irq-suspend-timeout keeps the queue's IRQ suspended in every timeout-long slice",
             extension::extension,
         ),
         case(
