@@ -56,6 +56,8 @@ struct State {
     schedule: Schedule,
     /// Guests booting that have not said Ready yet.
     booting: usize,
+    /// Guests of each shape booted or booting.
+    active: Vec<usize>,
     guests: u32,
     records: Vec<(usize, CaseRecord)>,
 }
@@ -87,7 +89,13 @@ pub fn execute(
     let shared = Shared {
         work,
         expected,
-        state: Mutex::new(State { schedule, booting: 0, guests: 0, records: Vec::new() }),
+        state: Mutex::new(State {
+            active: vec![0; schedule.groups.len()],
+            schedule,
+            booting: 0,
+            guests: 0,
+            records: Vec::new(),
+        }),
         changed: Condvar::new(),
         features: OnceLock::new(),
         first_case: OnceLock::new(),
@@ -144,8 +152,15 @@ impl Shared<'_> {
         self.changed.notify_all();
     }
 
+    /// The next case of `shape` for a guest of it, or None when the queue is empty or the guest
+    /// should make way for a shape no guest serves yet (see [`make_way`]).
     fn next_of(&self, shape: usize) -> Option<usize> {
         let mut st = self.lock();
+        let needs = |pos: usize| !self.work.cases[pos].requires.probes.is_empty();
+        let answered = self.features.get().is_some();
+        if make_way(&st.schedule, &st.active, &self.expected, &needs, answered, shape) {
+            return None;
+        }
         let q = &mut st.schedule.groups[shape].cases;
         (!q.is_empty()).then(|| q.remove(0))
     }
@@ -187,6 +202,28 @@ pub fn choose(
     }
 }
 
+/// Whether a guest of `shape` should shut down to let its slot boot another shape: some shape
+/// that can start has cases and no guest at all, its next case is expected to take at least as
+/// long as this shape's, and this shape keeps another guest (pure). Without this the guests of
+/// the first shape would drain it before any other shape began, and the longest cases of a
+/// later shape would run last.
+pub fn make_way(
+    schedule: &Schedule,
+    active: &[usize],
+    expected: &[u64],
+    needs_probes: &dyn Fn(usize) -> bool,
+    answered: bool,
+    shape: usize,
+) -> bool {
+    let mine = schedule.groups[shape].cases.first().map_or(0, |&p| expected[p]);
+    active[shape] >= 2
+        && schedule.groups.iter().enumerate().any(|(i, g)| {
+            i != shape
+                && active[i] == 0
+                && g.cases.first().is_some_and(|&head| (answered || !needs_probes(head)) && expected[head] >= mine)
+        })
+}
+
 /// Boots guests (taking a slot for each) and runs queued cases on them until every queue is empty.
 fn worker(sh: &Shared<'_>, slots: &Slots) {
     while let Some(shape) = sh.pick() {
@@ -198,6 +235,7 @@ fn worker(sh: &Shared<'_>, slots: &Slots) {
             }
             st.booting += 1;
             st.guests += 1;
+            st.active[shape] += 1;
             (st.schedule.groups[shape].cpus, st.guests)
         };
         let mut boot = sh.work.prepared.boot.clone();
@@ -213,6 +251,7 @@ fn worker(sh: &Shared<'_>, slots: &Slots) {
             }
             Err(e) => give_up(sh, shape, cpus, &e),
         }
+        sh.lock().active[shape] -= 1;
         sh.changed.notify_all();
     }
 }
@@ -290,5 +329,19 @@ mod tests {
         assert_eq!(choose(&only_probes, &expected, &needs, false, 1), Choice::Wait, "a booting guest will answer");
         assert_eq!(choose(&only_probes, &expected, &needs, false, 0), Choice::Boot(1), "nobody else will");
         assert_eq!(choose(&schedule(&[(1, &[]), (2, &[])]), &expected, &needs, true, 0), Choice::Done);
+    }
+
+    #[test]
+    fn a_second_guest_of_a_shape_makes_way_for_a_shape_nobody_serves() {
+        let expected = [3_000, 1_000, 10_000, 4_000];
+        let needs = |p: usize| p >= 2;
+        let s = schedule(&[(1, &[0, 1]), (2, &[2, 3])]);
+        assert!(make_way(&s, &[2, 0], &expected, &needs, true, 0), "two guests on shape 0, none on 1");
+        assert!(!make_way(&s, &[1, 0], &expected, &needs, true, 0), "the only guest of its shape stays");
+        assert!(!make_way(&s, &[2, 1], &expected, &needs, true, 0), "shape 1 is served");
+        assert!(!make_way(&s, &[2, 0], &expected, &needs, false, 0), "shape 1 waits for probe answers");
+        let short = schedule(&[(1, &[0, 1]), (2, &[3])]);
+        assert!(make_way(&short, &[2, 0], &[3_000, 1_000, 0, 4_000], &needs, true, 0));
+        assert!(!make_way(&short, &[2, 0], &[5_000, 1_000, 0, 4_000], &needs, true, 0), "own next case is longer");
     }
 }
