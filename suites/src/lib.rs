@@ -99,6 +99,9 @@ mod tests {
             "busy_poll::prefer_irqs.virtio",
             "net::napi_set.virtio",
             "net::napi_set.netdevsim",
+            "net::napi_errors.virtio",
+            "net::napi_persist.virtio",
+            "net::napi_persist.netdevsim",
             "selftest::kernel_panic",
             "selftest::global_hang",
         ]

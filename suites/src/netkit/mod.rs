@@ -1,11 +1,13 @@
 //! The guest's test networks and the tools to look at them: network namespaces, rtnetlink link
 //! and address setup, the netdev generic-netlink family (NAPI and queue introspection, napi-set),
-//! per-IRQ and NET_RX softirq counters, virtio-net channel counts, flow steering, netdevsim.
+//! per-IRQ and NET_RX softirq counters, virtio-net channel counts, flow steering, netdevsim, and
+//! disturbing a NIC (link down/up, channel changes) to see what survives.
 //!
 //! Suites use [`topology::Topology`]: two NICs, one in netns `pcA` and one in `pcB`, with
 //! addresses on one subnet and helpers to open sockets inside either namespace. Cases name the
 //! devices as their variant ([`Kind`]) and build the topology through [`fixture`].
 
+pub mod churn;
 pub mod error;
 pub mod ethtool;
 pub mod fixture;

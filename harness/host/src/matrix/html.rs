@@ -1,7 +1,7 @@
 //! The matrix as one self-contained HTML page: a colour per verdict, and each cell opens its
 //! cases, why each ended so, and any console excerpt. No scripts, no external resources.
 
-use super::{Matrix, CellVerdict};
+use super::{CellVerdict, Matrix};
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

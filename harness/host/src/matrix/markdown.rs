@@ -1,7 +1,7 @@
 //! The matrix as GitHub-flavoured Markdown (fit for `$GITHUB_STEP_SUMMARY`): the table, then one
 //! line per case that failed, errored or timed out.
 
-use super::{Matrix, CellVerdict};
+use super::{CellVerdict, Matrix};
 use pollcheck_proto::OutcomeKind;
 
 fn mark(v: CellVerdict) -> &'static str {

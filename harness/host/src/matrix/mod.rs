@@ -155,7 +155,11 @@ impl Matrix {
     /// True when any cell failed or errored (the matrix command's exit status).
     pub fn has_failures(&self) -> bool {
         self.columns.iter().any(|c| c.error.is_some())
-            || self.rows.iter().flat_map(|r| &r.cells).any(|c| matches!(c.verdict, CellVerdict::Error | CellVerdict::Fail))
+            || self
+                .rows
+                .iter()
+                .flat_map(|r| &r.cells)
+                .any(|c| matches!(c.verdict, CellVerdict::Error | CellVerdict::Fail))
     }
 }
 
