@@ -24,6 +24,7 @@
 //! | epoll-target-accepted | add_epoll_target |
 //! | rr-move-to-head (on roundrobin) | roundrobin_flag (waiter 0 takes all 12 events) |
 
+mod directed;
 mod errors;
 mod policy;
 mod source;
@@ -32,6 +33,7 @@ mod wakeups;
 
 use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN};
 use crate::sys::wakeup_policy::{self, Support};
+use directed::Directed;
 use pollcheck_guest::{Case, CaseBuilder, CaseResult, Ctx, Probe, Stop};
 use pollcheck_proto::{Feature, ProbeAnswer};
 use source::Source;
@@ -86,6 +88,26 @@ pub fn cases() -> Vec<Case> {
             "3 waiters without and 3 with EPOLLEXCLUSIVE: one eventfd write wakes exactly 4 (5 rounds)",
             wakeups::wake_mixed,
         ),
+        Case::with_variants(
+            SUITE,
+            "wake_one_out",
+            "one EPOLLOUT wakeup (a read of a full eventfd, a page read from a full pipe) wakes exactly 1 of 6 waiters registered EPOLLOUT|EPOLLEXCLUSIVE (5 rounds)",
+            &[Directed::EventfdOut, Directed::PipeOut],
+            wakeups::wake_one_out,
+        )
+        .features(&[Feature::EpollExclusive])
+        .kconfig(&["EVENTFD"])
+        .timeout(Duration::from_secs(30)),
+        Case::with_variants(
+            SUITE,
+            "wake_one_inout",
+            "one EPOLLIN wakeup (a write into an empty pipe, a byte into a unix socket that cannot write) wakes exactly 1 of 6 waiters registered EPOLLIN|EPOLLOUT|EPOLLEXCLUSIVE (5 rounds)",
+            &[Directed::PipeInOut, Directed::UnixInOut],
+            wakeups::wake_one_inout,
+        )
+        .features(&[Feature::EpollExclusive])
+        .kconfig(&["EVENTFD"])
+        .timeout(Duration::from_secs(30)),
         case(
             "mod_with_exclusive",
             EpollExclusive,
