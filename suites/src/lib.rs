@@ -97,6 +97,8 @@ mod tests {
             "busy_poll::sysctl_switch.netdevsim",
             "busy_poll::budget_events.virtio",
             "busy_poll::prefer_irqs.virtio",
+            "busy_poll::prefer_data.virtio",
+            "busy_poll::prefer_data.netdevsim",
             "net::napi_set.virtio",
             "net::napi_set.netdevsim",
             "net::napi_errors.virtio",

@@ -119,11 +119,7 @@ impl Rig {
 
     /// Packets NAPI busy polling delivered in B's namespace (TcpExt BusyPollRxPackets).
     pub fn busy_polled(&self) -> Result<u64, NetError> {
-        self.topo.b.ns.try_run(|| {
-            let text = std::fs::read_to_string("/proc/thread-self/net/netstat")
-                .map_err(NetError::io("read /proc/thread-self/net/netstat"))?;
-            Ok(netstat_value(&text, "TcpExt", "BusyPollRxPackets").unwrap_or(0))
-        })
+        crate::netkit::netstat::busy_polled(&self.topo.b.ns)
     }
 }
 
@@ -147,29 +143,5 @@ fn settings(k: Knobs) -> NapiSettings {
         gro_flush_timeout: Some(k.gro_flush_timeout_ns),
         irq_suspend_timeout: Some(k.irq_suspend_timeout_ns),
         threaded: None,
-    }
-}
-
-/// A counter from /proc/net/netstat text: a header line `Prefix: names…` then `Prefix: values…`.
-pub fn netstat_value(text: &str, prefix: &str, name: &str) -> Option<u64> {
-    let tag = format!("{prefix}:");
-    let mut rows = text.lines().filter(|l| l.starts_with(&tag));
-    let names = rows.next()?.split_whitespace().skip(1);
-    let values = rows.next()?.split_whitespace().skip(1);
-    names.zip(values).find(|(n, _)| *n == name).and_then(|(_, v)| v.parse().ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn netstat_counter_by_name() {
-        let text =
-            "TcpExt: SyncookiesSent BusyPollRxPackets TCPAutoCorking\nTcpExt: 0 417 3\nIpExt: InNoRoutes\nIpExt: 9\n";
-        assert_eq!(netstat_value(text, "TcpExt", "BusyPollRxPackets"), Some(417));
-        assert_eq!(netstat_value(text, "IpExt", "InNoRoutes"), Some(9));
-        assert_eq!(netstat_value(text, "TcpExt", "Missing"), None);
-        assert_eq!(netstat_value("", "TcpExt", "BusyPollRxPackets"), None);
     }
 }

@@ -9,7 +9,6 @@ mod data;
 mod kthread;
 mod kthread_life;
 mod mode;
-mod payload;
 mod persist;
 mod probe;
 mod range;

@@ -1,0 +1,38 @@
+//! Counters from a namespace's /proc/net/netstat: the busy-poll one the behavioural cases read.
+
+use super::netns::NetNs;
+use super::NetError;
+
+/// A counter from /proc/net/netstat text: a header line `Prefix: names…` then `Prefix: values…`.
+pub fn netstat_value(text: &str, prefix: &str, name: &str) -> Option<u64> {
+    let tag = format!("{prefix}:");
+    let mut rows = text.lines().filter(|l| l.starts_with(&tag));
+    let names = rows.next()?.split_whitespace().skip(1);
+    let values = rows.next()?.split_whitespace().skip(1);
+    names.zip(values).find(|(n, _)| *n == name).and_then(|(_, v)| v.parse().ok())
+}
+
+/// Packets NAPI busy polling delivered in `ns` so far (TcpExt BusyPollRxPackets, counted for
+/// every protocol by __napi_busy_loop, net/core/dev.c).
+pub fn busy_polled(ns: &NetNs) -> Result<u64, NetError> {
+    ns.try_run(|| {
+        let text = std::fs::read_to_string("/proc/thread-self/net/netstat")
+            .map_err(NetError::io("read /proc/thread-self/net/netstat"))?;
+        Ok(netstat_value(&text, "TcpExt", "BusyPollRxPackets").unwrap_or(0))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netstat_counter_by_name() {
+        let text =
+            "TcpExt: SyncookiesSent BusyPollRxPackets TCPAutoCorking\nTcpExt: 0 417 3\nIpExt: InNoRoutes\nIpExt: 9\n";
+        assert_eq!(netstat_value(text, "TcpExt", "BusyPollRxPackets"), Some(417));
+        assert_eq!(netstat_value(text, "IpExt", "InNoRoutes"), Some(9));
+        assert_eq!(netstat_value(text, "TcpExt", "Missing"), None);
+        assert_eq!(netstat_value("", "TcpExt", "BusyPollRxPackets"), None);
+    }
+}
