@@ -23,6 +23,11 @@
 //! | out-not-ok | add_allowed_bits |
 //! | epoll-target-accepted | add_epoll_target |
 //! | rr-move-to-head (on roundrobin) | roundrobin_flag (waiter 0 takes all 12 events) |
+//!
+//! Written for `wake_one_out` and `wake_one_inout`, to be built: `out-wake-not-counted` (an
+//! EPOLLOUT-only key never stops the walk) should make wake_one_out.eventfd and .pipe wake 6 of
+//! 6; `inout-item-not-counted` (items registered IN|OUT never stop an EPOLLIN walk) should make
+//! wake_one_inout.pipe and .unix wake 6 of 6; `in-wake-not-counted` above should too.
 
 mod directed;
 mod errors;

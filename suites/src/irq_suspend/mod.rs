@@ -75,7 +75,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "data_intact",
-            "4000 self-checking datagrams on four flows of one NAPI, received through a prefer_busy_poll instance with irq-suspend-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
+            "12000 self-checking datagrams on four flows of one NAPI, received through a prefer_busy_poll instance with irq-suspend-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
             data::data_intact,
         ),
         case(
