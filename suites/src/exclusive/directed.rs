@@ -33,26 +33,26 @@ use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Directed {
     /// `wake_one_out.eventfd`
-    EventfdOut,
+    OutEventfd,
     /// `wake_one_out.pipe`
-    PipeOut,
+    OutPipe,
     /// `wake_one_inout.pipe`
-    PipeInOut,
+    InOutPipe,
     /// `wake_one_inout.unix`
-    UnixInOut,
+    InOutUnix,
 }
 
 impl Variant for Directed {
     fn name(self) -> &'static str {
         match self {
-            Directed::EventfdOut => "eventfd",
-            Directed::PipeOut | Directed::PipeInOut => "pipe",
-            Directed::UnixInOut => "unix",
+            Directed::OutEventfd => "eventfd",
+            Directed::OutPipe | Directed::InOutPipe => "pipe",
+            Directed::InOutUnix => "unix",
         }
     }
 
     fn apply(self, meta: &mut CaseMeta) {
-        if self == Directed::UnixInOut {
+        if self == Directed::InOutUnix {
             crate::require_kconfig(meta, &["NET", "UNIX"]);
         }
     }
@@ -62,18 +62,18 @@ impl Directed {
     /// What the waiters register for (EPOLLEXCLUSIVE is added by the herd).
     pub fn interest(self) -> u32 {
         match self {
-            Directed::EventfdOut | Directed::PipeOut => EPOLLOUT,
-            Directed::PipeInOut | Directed::UnixInOut => EPOLLIN | EPOLLOUT,
+            Directed::OutEventfd | Directed::OutPipe => EPOLLOUT,
+            Directed::InOutPipe | Directed::InOutUnix => EPOLLIN | EPOLLOUT,
         }
     }
 
     /// What the one event is, for the claim.
     pub fn event(self) -> &'static str {
         match self {
-            Directed::EventfdOut => "one read of a full eventfd (an EPOLLOUT wakeup)",
-            Directed::PipeOut => "one page read from a full pipe (an EPOLLOUT|EPOLLWRNORM wakeup)",
-            Directed::PipeInOut => "one byte written into an empty pipe (an EPOLLIN|EPOLLRDNORM wakeup)",
-            Directed::UnixInOut => {
+            Directed::OutEventfd => "one read of a full eventfd (an EPOLLOUT wakeup)",
+            Directed::OutPipe => "one page read from a full pipe (an EPOLLOUT|EPOLLWRNORM wakeup)",
+            Directed::InOutPipe => "one byte written into an empty pipe (an EPOLLIN|EPOLLRDNORM wakeup)",
+            Directed::InOutUnix => {
                 "one byte from the peer of a unix stream socket (an EPOLLIN|EPOLLPRI|EPOLLRDNORM|EPOLLRDBAND wakeup)"
             }
         }
@@ -82,10 +82,10 @@ impl Directed {
     /// The source, open and armed (not ready for what the waiters want).
     pub fn open(self) -> Result<Box<dyn Fire>, String> {
         Ok(match self {
-            Directed::EventfdOut => Box::new(FullEventfd::new()?),
-            Directed::PipeOut => Box::new(FullPipe::new()?),
-            Directed::PipeInOut => Box::new(EmptyPipe::new()?),
-            Directed::UnixInOut => Box::new(StuckSocket::new()?),
+            Directed::OutEventfd => Box::new(FullEventfd::new()?),
+            Directed::OutPipe => Box::new(FullPipe::new()?),
+            Directed::InOutPipe => Box::new(EmptyPipe::new()?),
+            Directed::InOutUnix => Box::new(StuckSocket::new()?),
         })
     }
 }

@@ -97,7 +97,7 @@ pub fn cases() -> Vec<Case> {
             SUITE,
             "wake_one_out",
             "one EPOLLOUT wakeup (a read of a full eventfd, a page read from a full pipe) wakes exactly 1 of 6 waiters registered EPOLLOUT|EPOLLEXCLUSIVE (5 rounds)",
-            &[Directed::EventfdOut, Directed::PipeOut],
+            &[Directed::OutEventfd, Directed::OutPipe],
             wakeups::wake_one_out,
         )
         .features(&[Feature::EpollExclusive])
@@ -107,7 +107,7 @@ pub fn cases() -> Vec<Case> {
             SUITE,
             "wake_one_inout",
             "one EPOLLIN wakeup (a write into an empty pipe, a byte into a unix socket that cannot write) wakes exactly 1 of 6 waiters registered EPOLLIN|EPOLLOUT|EPOLLEXCLUSIVE (5 rounds)",
-            &[Directed::PipeInOut, Directed::UnixInOut],
+            &[Directed::InOutPipe, Directed::InOutUnix],
             wakeups::wake_one_inout,
         )
         .features(&[Feature::EpollExclusive])

@@ -48,10 +48,12 @@ fn run(ctx: &mut Ctx<'_>, kind: Kind, first_mode: Threaded) -> CaseResult {
             "B has {queues} queue pair: shrinking the channel count needs two or more (--queues 2)"
         )));
     }
+    // Per-NAPI threaded first (napi-get), then queue-get's links from queues to NAPIs.
+    let all = mode::napis(ctx, &topo)?;
+    let first = ctx.setup(all.first().cloned().ok_or("the device lists no NAPI"), "find B's NAPIs")?;
+    mode::require_per_napi(ctx, &first)?;
     let ids = skip_absent(ctx, churn::rx_napis_settled(&topo, queues), "map B's RX queues to NAPIs")?;
     let id0 = ids[&0];
-    let first = get(ctx, &topo, id0)?;
-    mode::require_per_napi(ctx, &first)?;
     let _all = mode::reset(ctx, &topo)?;
     let _by_queue = DisableByQueue(&topo);
     let _link = ctx.setup(churn::guard(&topo), "read B's channel count")?;

@@ -86,8 +86,10 @@ pub(super) fn napi_persist(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
             "B has {queues} queue pair: shrinking the channel count needs two or more (--queues 2)"
         )));
     }
-    let before = by_queue(ctx, &topo, queues)?;
-    let first = ctx.setup(before.get(&0).cloned().ok_or("RX queue 0 has no NAPI"), "find RX queue 0's NAPI")?;
+    // What the kernel has, from napi-get, before anything that needs queue-get's NAPI links.
+    let ifindex = topo.b.ifindex;
+    let dump = in_ns(ctx, &topo.b.ns, "napi-get dump", move || Netdev::open()?.napis(ifindex))?;
+    let first = ctx.setup(dump.first().cloned().ok_or("B lists no NAPI"), "find B's NAPIs")?;
     if first.defer_hard_irqs.is_none() || first.gro_flush_timeout.is_none() {
         return Err(ctx.absent(
             Feature::NapiSet,
@@ -100,6 +102,7 @@ pub(super) fn napi_persist(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
             format!("napi-get of NAPI {} reports no irq-suspend-timeout: no IRQ suspension (6.13+)", first.id),
         ));
     }
+    let before = by_queue(ctx, &topo, queues)?;
     let _napis = RestoreByQueue { topo: &topo, original: before.iter().map(|(q, n)| (*q, settings(n))).collect() };
     let _link = ctx.setup(churn::guard(&topo), "read B's channel count")?;
     let last = queues - 1;
