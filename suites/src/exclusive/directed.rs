@@ -16,10 +16,8 @@
 //!   `EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND` (net/core/sock.c:3659-3672).
 //!
 //! The IN/OUT part of each of those keys is exactly EPOLLOUT or exactly EPOLLIN, so one event
-//! wakes exactly one EPOLLEXCLUSIVE waiter. (A key with both IN and OUT would wake every
-//! exclusive waiter; of the wakeups in linux-source-7.2 only evdev's
-//! `evdev_pass_values` sends one (drivers/input/evdev.c:288-289), on an input device this
-//! guest's test kernel is built without: no case here.)
+//! wakes exactly one EPOLLEXCLUSIVE waiter. (A key with both IN and OUT wakes every exclusive
+//! waiter: `wake_all_inout_key`, on an evdev node, [`super::evdev`].)
 
 use super::source::Fire;
 use crate::sys::epoll_ctl::{self, EPOLLIN, EPOLLOUT};

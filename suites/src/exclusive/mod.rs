@@ -31,6 +31,7 @@
 
 mod directed;
 mod errors;
+mod evdev;
 mod policy;
 mod source;
 mod waiters;
@@ -112,6 +113,16 @@ pub fn cases() -> Vec<Case> {
         )
         .features(&[Feature::EpollExclusive])
         .kconfig(&["EVENTFD"])
+        .timeout(Duration::from_secs(30)),
+        Case::new(
+            SUITE,
+            "wake_all_inout_key",
+            "one input packet on an evdev node, whose wakeup key carries EPOLLIN and EPOLLOUT, wakes all 6 waiters registered EPOLLIN|EPOLLEXCLUSIVE (5 rounds)",
+            wakeups::wake_all_inout_key,
+        )
+        .features(&[Feature::EpollExclusive])
+        .kconfig(&["EVENTFD", "INPUT_EVDEV"])
+        .modules(&["evdev"])
         .timeout(Duration::from_secs(30)),
         case(
             "mod_with_exclusive",

@@ -29,6 +29,7 @@
 //! event and counts who woke (see [`super::waiters`]); [`ROUNDS`] rounds, every count asserted.
 
 use super::directed::Directed;
+use super::evdev::Evdev;
 use super::source::{loopback_up, Fire, Shared, Source};
 use super::waiters::{Waiters, SOURCE};
 use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN, EPOLLOUT};
@@ -78,6 +79,21 @@ fn directed(ctx: &mut Ctx<'_>, source: Directed) -> CaseResult {
         source.event()
     );
     rounds(ctx, src.as_mut(), &|_| interest | EPOLLEXCLUSIVE, 1, &claim)
+}
+
+/// Waiters registered EPOLLIN|EPOLLEXCLUSIVE on an evdev node, one input packet (a wakeup key
+/// with EPOLLIN and EPOLLOUT): every one of them wakes.
+pub(super) fn wake_all_inout_key(ctx: &mut Ctx<'_>) -> CaseResult {
+    let mut src = match Evdev::open() {
+        Ok(s) => s,
+        Err(why) => return Err(ctx.not_here(format!("this guest has no input device to inject a packet into: {why}"))),
+    };
+    ctx.log(format!("source: {}", src.path.display()));
+    let claim = format!(
+        "one input packet on an evdev node (an EPOLLIN|EPOLLOUT|EPOLLRDNORM|EPOLLWRNORM wakeup) wakes all {N} waiters \
+         registered EPOLLIN|EPOLLEXCLUSIVE, in each of {ROUNDS} rounds"
+    );
+    rounds(ctx, &mut src, &|_| EPOLLIN | EPOLLEXCLUSIVE, N, &claim)
 }
 
 /// The case's source, open.
