@@ -99,8 +99,13 @@ mod tests {
             "busy_poll::sysctl_switch.netdevsim",
             "busy_poll::budget_events.virtio",
             "busy_poll::prefer_irqs.virtio",
+            "busy_poll::prefer_data.virtio",
+            "busy_poll::prefer_data.netdevsim",
             "net::napi_set.virtio",
             "net::napi_set.netdevsim",
+            "net::napi_errors.virtio",
+            "net::napi_persist.virtio",
+            "net::napi_persist.netdevsim",
             "selftest::kernel_panic",
             "selftest::global_hang",
         ]

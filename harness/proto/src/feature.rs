@@ -44,6 +44,9 @@ pub enum Feature {
     VirtioNet,
     /// netdevsim with linked device pairs (the software test network).
     Netdevsim,
+    /// The evdev input event interface (/dev/input/event*), a wakeup source whose key carries
+    /// EPOLLIN and EPOLLOUT together (the exclusive suite's test rig).
+    Evdev,
 }
 
 /// What makes a kernel promise a feature.
@@ -209,6 +212,15 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NETDEVSIM"],
         patch_set: None,
         source: "\"netdevsim: allow two netdevsim ports to be connected\" (/sys/bus/netdevsim/link_device, 6.9)",
+    },
+    Promise {
+        feature: Feature::Evdev,
+        name: "evdev",
+        title: "the evdev input event interface",
+        since: Some((2, 6)),
+        kconfig: &["INPUT_EVDEV"],
+        patch_set: None,
+        source: "drivers/input/evdev.c",
     },
 ];
 

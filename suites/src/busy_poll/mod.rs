@@ -8,13 +8,15 @@
 
 mod budget_events;
 mod measure;
-mod napi_tuning;
+pub(crate) mod napi_tuning;
 mod no_napi;
 mod params;
+pub(crate) mod prefer_data;
 mod prefer_irqs;
-mod rig;
+pub(crate) mod rig;
 mod scoping;
 mod sock_opts;
+pub(crate) mod stream;
 mod sysctl_switch;
 mod verdict;
 
@@ -102,6 +104,15 @@ pub fn cases() -> Vec<Case> {
         )
         .features(&[Feature::EpollParams, Feature::NapiSet])
         // The NAPI settings napi-set changes, restored by the case's guard.
+        .mutates_global(),
+        Case::with_variants(
+            SUITE,
+            "prefer_data",
+            "12000 self-checking datagrams on four flows of one NAPI, received through a busy_poll_usecs + prefer_busy_poll instance with defer-hard-irqs and gro-flush-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
+            BOTH,
+            prefer_data::prefer_data,
+        )
+        .features(&[Feature::EpollParams, Feature::NapiSet])
         .mutates_global(),
         Case::with_variants(
             SUITE,

@@ -23,8 +23,15 @@
 //! | out-not-ok | add_allowed_bits |
 //! | epoll-target-accepted | add_epoll_target |
 //! | rr-move-to-head (on roundrobin) | roundrobin_flag (waiter 0 takes all 12 events) |
+//!
+//! Written for `wake_one_out` and `wake_one_inout`, to be built: `out-wake-not-counted` (an
+//! EPOLLOUT-only key never stops the walk) should make wake_one_out.eventfd and .pipe wake 6 of
+//! 6; `inout-item-not-counted` (items registered IN|OUT never stop an EPOLLIN walk) should make
+//! wake_one_inout.pipe and .unix wake 6 of 6; `in-wake-not-counted` above should too.
 
+mod directed;
 mod errors;
+mod evdev;
 mod policy;
 mod source;
 mod waiters;
@@ -32,6 +39,7 @@ mod wakeups;
 
 use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN};
 use crate::sys::wakeup_policy::{self, Support};
+use directed::Directed;
 use nix::errno::Errno;
 use pollcheck_guest::{Case, CaseBuilder, CaseResult, Ctx, Probe, Stop};
 use pollcheck_proto::{Feature, ProbeAnswer};
@@ -87,6 +95,37 @@ pub fn cases() -> Vec<Case> {
             "3 waiters without and 3 with EPOLLEXCLUSIVE: one eventfd write wakes exactly 4 (5 rounds)",
             wakeups::wake_mixed,
         ),
+        Case::with_variants(
+            SUITE,
+            "wake_one_out",
+            "one EPOLLOUT wakeup (a read of a full eventfd, a page read from a full pipe) wakes exactly 1 of 6 waiters registered EPOLLOUT|EPOLLEXCLUSIVE (5 rounds)",
+            &[Directed::OutEventfd, Directed::OutPipe],
+            wakeups::wake_one_out,
+        )
+        .features(&[Feature::EpollExclusive])
+        .kconfig(&["EVENTFD"])
+        .timeout(Duration::from_secs(30)),
+        Case::with_variants(
+            SUITE,
+            "wake_one_inout",
+            "one EPOLLIN wakeup (a write into an empty pipe, a byte into a unix socket that cannot write) wakes exactly 1 of 6 waiters registered EPOLLIN|EPOLLOUT|EPOLLEXCLUSIVE (5 rounds)",
+            &[Directed::InOutPipe, Directed::InOutUnix],
+            wakeups::wake_one_inout,
+        )
+        .features(&[Feature::EpollExclusive])
+        .kconfig(&["EVENTFD"])
+        .timeout(Duration::from_secs(30)),
+        Case::new(
+            SUITE,
+            "wake_all_inout_key",
+            "one input packet on an evdev node, whose wakeup key carries EPOLLIN and EPOLLOUT, wakes all 6 waiters registered EPOLLIN|EPOLLEXCLUSIVE (5 rounds)",
+            wakeups::wake_all_inout_key,
+        )
+        // Evdev names the rig: a kernel built without it (our tinyconfig build) Skips, not "lost".
+        .features(&[Feature::EpollExclusive, Feature::Evdev])
+        .kconfig(&["EVENTFD"])
+        .modules(&["evdev"])
+        .timeout(Duration::from_secs(30)),
         case(
             "mod_with_exclusive",
             EpollExclusive,

@@ -33,6 +33,16 @@ impl Variant for Source {
     }
 }
 
+/// A shared source the waiters register: its fd, how to make exactly one event, and how to put
+/// it back to "nothing ready" for the next round.
+pub(super) trait Fire {
+    fn fd(&self) -> BorrowedFd<'_>;
+    /// Make exactly one event.
+    fn fire(&mut self) -> Result<(), String>;
+    /// Consume what the event left, so the next round starts from a quiet source.
+    fn drain(&mut self) -> Result<(), String>;
+}
+
 /// One shared source of events, open.
 pub(super) enum Shared {
     Eventfd(OwnedFd),
@@ -52,8 +62,10 @@ impl Shared {
         let addr = listener.local_addr().map_err(|e| format!("failed to read the listener's address: {e}"))?;
         Ok(Shared::Listen { listener, addr, clients: Vec::new() })
     }
+}
 
-    pub fn fd(&self) -> BorrowedFd<'_> {
+impl Fire for Shared {
+    fn fd(&self) -> BorrowedFd<'_> {
         match self {
             Shared::Eventfd(fd) => fd.as_fd(),
             Shared::Listen { listener, .. } => listener.as_fd(),
@@ -61,7 +73,7 @@ impl Shared {
     }
 
     /// Make exactly one event: add 1 to the eventfd, or complete one connection to the listener.
-    pub fn fire(&mut self) -> Result<(), String> {
+    fn fire(&mut self) -> Result<(), String> {
         match self {
             Shared::Eventfd(fd) => {
                 epoll_ctl::eventfd_add(fd.as_fd(), 1).map_err(|e| format!("failed to write the eventfd: {e}"))
@@ -75,7 +87,7 @@ impl Shared {
     }
 
     /// Consume every pending event, so the next round starts from a quiet source.
-    pub fn drain(&mut self) -> Result<(), String> {
+    fn drain(&mut self) -> Result<(), String> {
         match self {
             Shared::Eventfd(fd) => {
                 epoll_ctl::eventfd_take(fd.as_fd()).map(drop).map_err(|e| format!("failed to read the eventfd: {e}"))

@@ -18,7 +18,9 @@
 //! IN and OUT. The sources here give EPOLLIN-only keys: an eventfd write is one
 //! `wake_up_locked_poll(EPOLLIN)` (fs/eventfd.c:273-274); a connection completing on a listener
 //! is one `sock_def_readable` → `wake_up_interruptible_sync_poll(EPOLLIN|EPOLLPRI|EPOLLRDNORM|
-//! EPOLLRDBAND)` (net/core/sock.c:3659-3672), whose IN/OUT part is EPOLLIN.
+//! EPOLLRDBAND)` (net/core/sock.c:3659-3672), whose IN/OUT part is EPOLLIN. The
+//! `wake_one_out` and `wake_one_inout` sources ([`super::directed`]) give EPOLLOUT-only keys to
+//! EPOLLOUT waiters and EPOLLIN-only keys to waiters registered for both.
 //!
 //! A mixed herd (some registered with the flag, some without) wakes every plain waiter plus
 //! one exclusive one: the plain entries sit at the head and never stop the walk.
@@ -26,9 +28,11 @@
 //! Each round starts [`N`] fresh waiters, waits until all are asleep in epoll_wait, fires one
 //! event and counts who woke (see [`super::waiters`]); [`ROUNDS`] rounds, every count asserted.
 
-use super::source::{loopback_up, Shared, Source};
+use super::directed::Directed;
+use super::evdev::Evdev;
+use super::source::{loopback_up, Fire, Shared, Source};
 use super::waiters::{Waiters, SOURCE};
-use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN};
+use crate::sys::epoll_ctl::{self, Op, EPOLLEXCLUSIVE, EPOLLIN, EPOLLOUT};
 use crate::sys::loopback;
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::os::fd::BorrowedFd;
@@ -51,6 +55,45 @@ pub(super) fn wake_all(ctx: &mut Ctx<'_>, source: Source) -> CaseResult {
 pub(super) fn wake_mixed(ctx: &mut Ctx<'_>, source: Source) -> CaseResult {
     let mut src = open(ctx, source)?;
     herd(ctx, &mut src, Herd::Mixed)
+}
+
+/// Waiters registered EPOLLOUT|EPOLLEXCLUSIVE, one EPOLLOUT wakeup: exactly one wakes.
+pub(super) fn wake_one_out(ctx: &mut Ctx<'_>, source: Directed) -> CaseResult {
+    directed(ctx, source)
+}
+
+/// Waiters registered EPOLLIN|EPOLLOUT|EPOLLEXCLUSIVE, one EPOLLIN wakeup: exactly one wakes.
+pub(super) fn wake_one_inout(ctx: &mut Ctx<'_>, source: Directed) -> CaseResult {
+    directed(ctx, source)
+}
+
+fn directed(ctx: &mut Ctx<'_>, source: Directed) -> CaseResult {
+    let mut src = ctx.setup(source.open(), "open and arm the source")?;
+    let interest = source.interest();
+    let mask = match interest {
+        EPOLLOUT => "EPOLLOUT",
+        _ => "EPOLLIN|EPOLLOUT",
+    };
+    let claim = format!(
+        "{} wakes exactly 1 of {N} waiters registered {mask}|EPOLLEXCLUSIVE, in each of {ROUNDS} rounds",
+        source.event()
+    );
+    rounds(ctx, src.as_mut(), &|_| interest | EPOLLEXCLUSIVE, 1, &claim)
+}
+
+/// Waiters registered EPOLLIN|EPOLLEXCLUSIVE on an evdev node, one input packet (a wakeup key
+/// with EPOLLIN and EPOLLOUT): every one of them wakes.
+pub(super) fn wake_all_inout_key(ctx: &mut Ctx<'_>) -> CaseResult {
+    let mut src = match Evdev::open() {
+        Ok(s) => s,
+        Err(why) => return Err(ctx.not_here(format!("this guest has no input device to inject a packet into: {why}"))),
+    };
+    ctx.log(format!("source: {}", src.path.display()));
+    let claim = format!(
+        "one input packet on an evdev node (an EPOLLIN|EPOLLOUT|EPOLLRDNORM|EPOLLWRNORM wakeup) wakes all {N} waiters \
+         registered EPOLLIN|EPOLLEXCLUSIVE, in each of {ROUNDS} rounds"
+    );
+    rounds(ctx, &mut src, &|_| EPOLLIN | EPOLLEXCLUSIVE, N, &claim)
 }
 
 /// The case's source, open.
@@ -121,12 +164,17 @@ impl Herd {
 
 /// [`ROUNDS`] rounds of: N waiters asleep, one event, count who woke.
 fn herd(ctx: &mut Ctx<'_>, src: &mut Shared, herd: Herd) -> CaseResult {
+    rounds(ctx, src, &|i| herd.flags(i), herd.want(), &herd.claim())
+}
+
+/// [`ROUNDS`] rounds of: N waiters registered with `flags(i)`, all asleep, one event, and
+/// exactly `want` of them woken.
+fn rounds(ctx: &mut Ctx<'_>, src: &mut dyn Fire, flags: &dyn Fn(usize) -> u32, want: usize, claim: &str) -> CaseResult {
     super::require_exclusive(ctx)?;
-    let want = herd.want();
     let mut totals = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS {
         let fd = src.fd();
-        let register = |i: usize, ep: BorrowedFd<'_>| epoll_ctl::ctl(ep, Op::Add, fd, herd.flags(i), SOURCE);
+        let register = |i: usize, ep: BorrowedFd<'_>| epoll_ctl::ctl(ep, Op::Add, fd, flags(i), SOURCE);
         let pool = ctx.setup(Waiters::start(N, &register, None), "start the waiters")?;
         ctx.setup(pool.all_asleep(), "every waiter asleep in epoll_wait before the event")?;
         ctx.setup(src.fire(), "fire one event")?;
@@ -151,5 +199,5 @@ fn herd(ctx: &mut Ctx<'_>, src: &mut Shared, herd: Herd) -> CaseResult {
     }
     let stopped =
         if totals.len() < ROUNDS { format!(" (stopped after round {})", totals.len() - 1) } else { String::new() };
-    ctx.assert(totals.iter().all(|&t| t == want), herd.claim(), format!("woken per round: {totals:?}{stopped}"))
+    ctx.assert(totals.iter().all(|&t| t == want), claim, format!("woken per round: {totals:?}{stopped}"))
 }

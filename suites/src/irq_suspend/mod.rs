@@ -10,6 +10,7 @@
 //! none of these observables (IRQ counts, busy-poll share, resume times) would say anything.
 
 mod app;
+mod data;
 mod end;
 mod end_timing;
 mod extension;
@@ -71,6 +72,11 @@ pub fn cases() -> Vec<Case> {
             "close_resumes",
             "closing the epoll fd while suspended resumes the queue's IRQs at once, not after irq-suspend-timeout",
             safety::close_resumes,
+        ),
+        case(
+            "data_intact",
+            "12000 self-checking datagrams on four flows of one NAPI, received through a prefer_busy_poll instance with irq-suspend-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
+            data::data_intact,
         ),
         case(
             "off",

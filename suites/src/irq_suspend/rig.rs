@@ -9,7 +9,6 @@ use crate::netkit::fixture::{in_ns, skip_absent, topology};
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::netkit::napi_attrs::{reported, settable};
 use crate::netkit::netdev::{Napi, NapiAttr, NapiSettings, Netdev};
-use crate::netkit::netstat::busy_poll_rx_packets;
 use crate::netkit::steer::find_flows;
 use crate::netkit::{Kind, NetError, Topology};
 use nix::errno::Errno;
@@ -105,11 +104,7 @@ impl Rig {
 
     /// Packets NAPI busy polling delivered in B's namespace (TcpExt BusyPollRxPackets).
     pub fn busy_polled(&self) -> Result<u64, NetError> {
-        self.topo.b.ns.try_run(|| {
-            let text = std::fs::read_to_string("/proc/thread-self/net/netstat")
-                .map_err(NetError::io("read /proc/thread-self/net/netstat"))?;
-            Ok(busy_poll_rx_packets(&text).unwrap_or(0))
-        })
+        crate::netkit::netstat::busy_polled(&self.topo.b.ns)
     }
 }
 

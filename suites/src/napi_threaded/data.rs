@@ -6,9 +6,9 @@
 
 use super::kthread;
 use super::mode::{self, get, set};
-use super::payload::{check, datagram, Check, Stream};
 use crate::netkit::fixture::{skip_absent, topology};
 use crate::netkit::netdev::Threaded;
+use crate::netkit::payload::{check, datagram, Check, Stream};
 use crate::netkit::{Kind, NetError, Topology};
 use pollcheck_guest::{CaseResult, Ctx};
 use std::collections::BTreeSet;

@@ -10,8 +10,9 @@ mod data;
 pub(crate) mod kthread;
 mod kthread_life;
 pub(crate) mod mode;
-mod payload;
+mod persist;
 mod probe;
+mod range;
 mod round_trip;
 mod spin;
 mod sysfs;
@@ -55,6 +56,27 @@ pub fn cases() -> Vec<Case> {
             round_trip::busy_poll_round_trip,
         )
         .features(&[Feature::ThreadedBusyPoll]),
+        case(
+            "persist",
+            "threaded = enabled set on two NAPIs reads back, with a kthread pid, after ip link set down/up and after ethtool -L combined 1 then back; the other NAPIs stay disabled",
+            THREADED,
+            persist::persist,
+        )
+        .timeout(Duration::from_secs(60)),
+        case(
+            "busy_poll_persist",
+            "threaded = busy-poll on one NAPI (enabled on another) reads back, with a kthread pid, after ip link set down/up and after ethtool -L combined 1 then back; disabled again at the end",
+            BUSY_POLL,
+            persist::busy_poll_persist,
+        )
+        .features(&[Feature::ThreadedBusyPoll])
+        .timeout(Duration::from_secs(60)),
+        case(
+            "threaded_range",
+            "napi-set threaded above the policy's maximum (2 with busy-poll, else 1: 3, 256, u32::MAX) is ERANGE with the extack 'integer out of range', and the NAPI stays disabled",
+            THREADED,
+            range::threaded_range,
+        ),
         case(
             "kthread",
             "a threaded NAPI's pid is a kernel thread named napi/<dev>-<napi id> (child of kthreadd); disabling stops it",

@@ -6,10 +6,10 @@
 
 use super::kthread::{self, cpu_shares, median, percents};
 use super::mode::{self, get, set};
-use super::payload::{check, datagram, Check};
 use crate::netkit::fixture::topology;
 use crate::netkit::irqs::{irq_named, IrqCounts};
 use crate::netkit::netdev::Threaded;
+use crate::netkit::payload::{check, datagram, Check};
 use crate::netkit::{Kind, Topology};
 use pollcheck_guest::{CaseResult, Ctx, Stop};
 use std::net::{SocketAddr, SocketAddrV4, UdpSocket};

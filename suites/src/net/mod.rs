@@ -1,12 +1,13 @@
 //! net: the test networks themselves (the guest-side plumbing every network suite leans on),
 //! proven before any suite uses them: traffic on each virtio RX queue raises that queue's IRQ and
 //! no other; the NAPI ids netlink reports are the ones sockets see; napi-set round-trips what the
-//! kernel has; the kernel's netlink errors surface with their extack text; normalised dumps for
-//! snapshots. The fixture they share is [`crate::netkit::fixture`].
+//! kernel has and keeps it across link down/up and channel changes; the kernel's netlink errors
+//! surface with their extack text; normalised dumps for snapshots. The fixture they share is [`crate::netkit::fixture`].
 
 mod dump;
 mod napi_errors;
 mod napi_ids;
+mod napi_persist;
 mod napi_set;
 mod queue_irqs;
 mod setup_errors;
@@ -59,11 +60,23 @@ pub fn cases() -> Vec<Case> {
         Case::with_variants(
             SUITE,
             "napi_errors",
-            "napi-get of an unknown id is ENOENT pointing at the id; napi-set out of range is ERANGE with the kernel's extack text",
+            "napi-get of an unknown id is ENOENT pointing at the id; napi-set out of range is ERANGE with the kernel's extack text; napi-set without CAP_NET_ADMIN is EPERM (before its attributes are validated) and changes nothing",
             &[Kind::Virtio],
             napi_errors::napi_errors,
         )
-        .features(&[Feature::NapiSet]),
+        .features(&[Feature::NapiSet])
+        // Only a kernel that wrongly accepts a refused napi-set changes anything; a guard restores it.
+        .mutates_global(),
+        Case::with_variants(
+            SUITE,
+            "napi_persist",
+            "defer-hard-irqs, gro-flush-timeout and irq-suspend-timeout set per NAPI read back the same (NAPIs found by RX queue) after ip link set down/up and after ethtool -L combined 1 then back",
+            BOTH,
+            napi_persist::napi_persist,
+        )
+        .features(&[Feature::NapiSet, Feature::IrqSuspend])
+        // NAPI settings, the link state and the channel count, restored by the case's guards.
+        .mutates_global(),
         Case::with_variants(
             SUITE,
             "setup_errors",

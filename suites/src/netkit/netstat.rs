@@ -1,6 +1,9 @@
 //! Counters of /proc/net/netstat (per network namespace): a header line `Prefix: names…` then
 //! `Prefix: values…`, e.g. TcpExt BusyPollRxPackets (net/ipv4/proc.c), which every busy-poll
-//! pass that received packets adds to (net/core/dev.c __napi_busy_loop).
+//! pass that received packets adds to, for every protocol (net/core/dev.c __napi_busy_loop).
+
+use super::netns::NetNs;
+use super::NetError;
 
 /// The counter `name` of row `prefix` in /proc/net/netstat text.
 pub fn netstat_value(text: &str, prefix: &str, name: &str) -> Option<u64> {
@@ -14,6 +17,15 @@ pub fn netstat_value(text: &str, prefix: &str, name: &str) -> Option<u64> {
 /// TcpExt BusyPollRxPackets in netstat text (`None` on kernels without the counter).
 pub fn busy_poll_rx_packets(text: &str) -> Option<u64> {
     netstat_value(text, "TcpExt", "BusyPollRxPackets")
+}
+
+/// Packets NAPI busy polling delivered in `ns` so far (0 without the counter).
+pub fn busy_polled(ns: &NetNs) -> Result<u64, NetError> {
+    ns.try_run(|| {
+        let text = std::fs::read_to_string("/proc/thread-self/net/netstat")
+            .map_err(NetError::io("read /proc/thread-self/net/netstat"))?;
+        Ok(busy_poll_rx_packets(&text).unwrap_or(0))
+    })
 }
 
 #[cfg(test)]

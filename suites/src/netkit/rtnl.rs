@@ -1,4 +1,4 @@
-//! rtnetlink (neli) in the calling thread's namespace: list links, bring them up, move them to
+//! rtnetlink (neli) in the calling thread's namespace: list links, bring them up or down, move them to
 //! another namespace, add IPv4 addresses, read their flags.
 
 use super::nlerr::from_router;
@@ -94,6 +94,12 @@ fn ack(r: &NlRouter, what: &str, kind: Rtm, msg: NlPayload<Rtm, Ifinfomsg>) -> R
 pub fn set_up(ifindex: u32) -> Result<(), NetError> {
     let msg = link_msg(ifindex, Iff::UP, Iff::UP, RtBuffer::new())?;
     ack(&router()?, &format!("bring up link {ifindex}"), Rtm::Newlink, NlPayload::Payload(msg))
+}
+
+/// Clear IFF_UP on `ifindex` (the driver's ndo_stop runs: NAPIs are disabled, some deleted).
+pub fn set_down(ifindex: u32) -> Result<(), NetError> {
+    let msg = link_msg(ifindex, Iff::empty(), Iff::UP, RtBuffer::new())?;
+    ack(&router()?, &format!("bring down link {ifindex}"), Rtm::Newlink, NlPayload::Payload(msg))
 }
 
 /// Move `ifindex` (in this namespace) into the namespace `ns`.
