@@ -180,8 +180,11 @@ mod tests {
     }
 
     #[test]
-    fn a_spin_costs_about_its_time() {
-        let cpu = spin(2000).as_secs_f64() * 1e6;
-        assert!((1500.0..20_000.0).contains(&cpu), "{cpu} us");
+    fn a_spin_lasts_its_time_and_is_charged_cpu() {
+        let t0 = std::time::Instant::now();
+        let cpu = spin(2000);
+        assert!(t0.elapsed() >= Duration::from_micros(2000), "it spins at least its time");
+        // The thread may be preempted meanwhile (a loaded host), so CPU can fall short of it.
+        assert!(cpu > Duration::ZERO && cpu <= t0.elapsed(), "{cpu:?}");
     }
 }
