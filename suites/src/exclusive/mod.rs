@@ -167,26 +167,26 @@ pub fn cases() -> Vec<Case> {
         case(
             "policy_round_robin",
             EpollPolicy,
-            "seed 001: waiters behind an EPOLL_POLICY epoll are woken one per event, in turn",
+            "the 2015 EPOLL_POLICY sketch: waiters behind an EPOLL_POLICY epoll are woken one per event, in turn",
             policy::policy_round_robin,
         )
         .timeout(Duration::from_secs(60)),
         case(
             "policy_process_local",
             EpollPolicy,
-            "seed 001: another process cannot attach an EPOLL_POLICY epoll",
+            "the 2015 EPOLL_POLICY sketch: another process cannot attach an EPOLL_POLICY epoll",
             policy::policy_process_local,
         ),
         case(
             "policy_single_source",
             EpollPolicy,
-            "seed 001: an EPOLL_POLICY epoll takes at most one wakeup source",
+            "the 2015 EPOLL_POLICY sketch: an EPOLL_POLICY epoll takes at most one wakeup source",
             policy::policy_single_source,
         ),
         case(
             "roundrobin_flag",
             EpollRoundRobin,
-            "seed 001's EPOLLROUNDROBIN: exclusive waiters are woken one per event, in turn",
+            "the 2015 EPOLLROUNDROBIN patch: exclusive waiters are woken one per event, in turn",
             policy::roundrobin_flag,
         )
         .timeout(Duration::from_secs(60)),

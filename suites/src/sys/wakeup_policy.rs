@@ -51,7 +51,7 @@ pub fn detect_policy() -> Support {
         Ok(_) => Support::Present,
         Err(e) => Support::Absent(format!(
             "epoll_create1(EPOLL_POLICY = {EPOLL_POLICY:#x}) fails with {e:?}: no wakeup-policy epoll \
-             (seed 001's EPOLL_POLICY, never merged)"
+             (EPOLL_POLICY, sketched in 2015, never merged)"
         )),
     }
 }
@@ -68,7 +68,7 @@ pub fn detect_roundrobin() -> Support {
         Ok(()) => Support::Present,
         Err(e) => Support::Absent(format!(
             "EPOLL_CTL_ADD with EPOLLIN|EPOLLEXCLUSIVE|EPOLLROUNDROBIN ({EPOLLROUNDROBIN:#x}) fails with {e:?}: \
-             no round-robin exclusive wakeups (the EPOLLROUNDROBIN patch seed 001 answers, never merged)"
+             no round-robin exclusive wakeups (the 2015 EPOLLROUNDROBIN patch, never merged)"
         )),
     }
 }
