@@ -6,26 +6,22 @@ use super::error::BuildError;
 
 /// Applies `patch_file` to `tree` with `patch -p1 --forward --batch`.
 pub fn apply(tree: &Path, patch_file: &Path) -> Result<(), BuildError> {
-    let failed = |hunk: String| BuildError::PatchFailed { patch: patch_file.to_path_buf(), hunk };
-    let abs = std::fs::canonicalize(patch_file).map_err(|e| failed(format!("cannot read it: {e}")))?;
-    let out = duct::cmd!("patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-i", &abs)
-        .dir(tree)
-        .stderr_to_stdout()
-        .stdout_capture()
-        .unchecked()
-        .run()
-        .map_err(BuildError::command("patch"))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(failed(failing_hunk(&String::from_utf8_lossy(&out.stdout))))
+    run_patch(tree, patch_file, &["--forward"], "")
 }
 
 /// Takes `patch_file` back out of `tree` (`patch -R -p1`).
 pub fn revert(tree: &Path, patch_file: &Path) -> Result<(), BuildError> {
+    run_patch(tree, patch_file, &["-R"], "while taking it back out: ")
+}
+
+/// `patch -p1 <extra> --batch` with `patch_file`; a failure names the hunk, after `context`.
+fn run_patch(tree: &Path, patch_file: &Path, extra: &[&str], context: &str) -> Result<(), BuildError> {
     let failed = |hunk: String| BuildError::PatchFailed { patch: patch_file.to_path_buf(), hunk };
     let abs = std::fs::canonicalize(patch_file).map_err(|e| failed(format!("cannot read it: {e}")))?;
-    let out = duct::cmd!("patch", "-R", "-p1", "--batch", "--no-backup-if-mismatch", "-i", &abs)
+    let mut args: Vec<std::ffi::OsString> = vec!["-p1".into()];
+    args.extend(extra.iter().map(Into::into));
+    args.extend(["--batch".into(), "--no-backup-if-mismatch".into(), "-i".into(), abs.into_os_string()]);
+    let out = duct::cmd("patch", args)
         .dir(tree)
         .stderr_to_stdout()
         .stdout_capture()
@@ -35,7 +31,7 @@ pub fn revert(tree: &Path, patch_file: &Path) -> Result<(), BuildError> {
     if out.status.success() {
         return Ok(());
     }
-    Err(failed(format!("while taking it back out: {}", failing_hunk(&String::from_utf8_lossy(&out.stdout)))))
+    Err(failed(format!("{context}{}", failing_hunk(&String::from_utf8_lossy(&out.stdout)))))
 }
 
 /// The first failure in `patch`'s output, prefixed by the file it was patching.

@@ -2,7 +2,7 @@
 //! kernel promises for each case and which cases its config rules out.
 
 use clap::Args;
-use pollcheck::plan::{self, ExpectChoice, Expectations, KernelFacts};
+use pollcheck::plan::{self, ExpectChoice, Expectations};
 use pollcheck::Workspace;
 use pollcheck_proto::Outcome;
 use std::process::ExitCode;
@@ -36,14 +36,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
                     None
                 }
             };
-            let sets = pollcheck::session::prepare::patch_sets(&kernel.spec);
-            let facts = KernelFacts {
-                release: &kernel.release,
-                config: config.as_ref(),
-                patch_sets: &sets,
-                has_modules: kernel.modules_dir.is_some(),
-            };
-            let expectations = Expectations::new(&args.expect, facts)?;
+            let expectations = Expectations::of_kernel(&args.expect, &kernel, config.as_ref())?;
             eprintln!("kernel {spec} ({}); expectations: {}", kernel.release, expectations.source);
             Some((config, expectations))
         }

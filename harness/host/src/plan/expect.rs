@@ -101,6 +101,22 @@ impl Expectations {
         }
     }
 
+    /// The expectations `choice` asks for of `kernel` (its config read already, when known).
+    pub fn of_kernel(
+        choice: &ExpectChoice,
+        kernel: &pollcheck_images::KernelImage,
+        config: Option<&KernelConfig>,
+    ) -> Result<Self, HostError> {
+        let sets = patch_sets(&kernel.spec);
+        let facts = KernelFacts {
+            release: &kernel.release,
+            config,
+            patch_sets: &sets,
+            has_modules: kernel.modules_dir.is_some(),
+        };
+        Self::new(choice, facts)
+    }
+
     /// What the release, config and patch sets promise.
     pub fn auto(facts: KernelFacts<'_>) -> Self {
         let promised = PROMISES.iter().filter_map(|p| promise(p.feature, facts).map(|why| (p.feature, why))).collect();
@@ -176,6 +192,15 @@ impl Expectations {
     }
 }
 
+/// The patch sets a `src:7.2+set+…` spec names (none for other specs).
+pub fn patch_sets(kernel_spec: &str) -> Vec<String> {
+    use pollcheck_images::spec;
+    match spec::Spec::parse(kernel_spec) {
+        spec::Spec::Source(rest) => spec::SourceBuildSpec::parse(&rest).map(|s| s.sets).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
 /// The FAIL of a promised feature found absent.
 fn lost(feature: Feature, why: &str, how: &str) -> Outcome {
     let check = Check {
@@ -238,6 +263,12 @@ mod tests {
 
     const BUSY: &str =
         "CONFIG_EPOLL=y\nCONFIG_NET_RX_BUSY_POLL=y\nCONFIG_NET=y\nCONFIG_VIRTIO_NET=m\nCONFIG_VIRTIO_PCI=y\n";
+
+    #[test]
+    fn patch_sets_come_from_source_specs_only() {
+        assert_eq!(patch_sets("src:7.2+userpoll+userpoll-m-x"), ["userpoll", "userpoll-m-x"]);
+        assert!(patch_sets("src:7.2").is_empty() && patch_sets("7.3").is_empty());
+    }
 
     #[test]
     fn releases_parse() {

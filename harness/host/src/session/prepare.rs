@@ -7,7 +7,7 @@ use super::events::{Observer, SessionEvent};
 use super::limits::boot_timeout;
 use crate::accel::{self, AccelDecision};
 use crate::error::HostError;
-use crate::plan::{Expectations, KernelFacts};
+use crate::plan::Expectations;
 use crate::qemu::Qemu;
 use crate::report::model::Accel;
 use crate::report::{new_run_id, ArtifactDir};
@@ -15,7 +15,7 @@ use crate::testnet::{self, NetPlan};
 use crate::vm::{BootConfig, BootError, Guest};
 use crate::workspace::Workspace;
 use crate::{cleanup, initramfs};
-use pollcheck_images::{spec, KernelConfig, KernelImage};
+use pollcheck_images::{KernelConfig, KernelImage};
 use pollcheck_proto::CaseMeta;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,14 +48,7 @@ pub fn prepare(
     let qemu = ws.qemu()?.clone();
     let kernel = &cfg.kernel;
     let config = kernel.config.as_deref().and_then(|p| KernelConfig::read(p).ok());
-    let sets = patch_sets(&kernel.spec);
-    let facts = KernelFacts {
-        release: &kernel.release,
-        config: config.as_ref(),
-        patch_sets: &sets,
-        has_modules: kernel.modules_dir.is_some(),
-    };
-    let expectations = Expectations::new(&cfg.expect, facts)?;
+    let expectations = Expectations::of_kernel(&cfg.expect, kernel, config.as_ref())?;
     let run_id = new_run_id();
     let artifacts = ArtifactDir::create(&cfg.artifacts_root, &run_id)?;
     let work = tempfile::Builder::new().prefix("pollcheck-run-").tempdir().map_err(|source| HostError::Io {
@@ -89,14 +82,6 @@ pub fn prepare(
         boot.network = Some(plan);
     }
     Ok(Prepared { run_id, artifacts, qemu, accel: decision, boot, config, expectations, _work: work })
-}
-
-/// The patch sets a `src:7.2+set+…` spec names (none for other specs).
-pub fn patch_sets(kernel_spec: &str) -> Vec<String> {
-    match spec::Spec::parse(kernel_spec) {
-        spec::Spec::Source(rest) => spec::SourceBuildSpec::parse(&rest).map(|s| s.sets).unwrap_or_default(),
-        _ => Vec::new(),
-    }
 }
 
 fn write_initramfs(agent: &Path, kernel: &KernelImage, cases: &[CaseMeta], to: &Path) -> Result<(), HostError> {
@@ -156,11 +141,5 @@ mod tests {
         let mut b = meta("s", "b");
         b.requires.modules = vec!["netdevsim".into()];
         assert_eq!(wanted_modules(&[a, b]), vec!["virtio_pci", "virtio_net", "netdevsim"]);
-    }
-
-    #[test]
-    fn patch_sets_come_from_source_specs_only() {
-        assert_eq!(patch_sets("src:7.2+userpoll+userpoll-m-x"), ["userpoll", "userpoll-m-x"]);
-        assert!(patch_sets("src:7.2").is_empty() && patch_sets("7.3").is_empty());
     }
 }
