@@ -134,12 +134,12 @@ impl Unmutated {
         bar.set_message(format!("{spec}: the unmutated kernel"));
         let cfg = args.guest.apply(SessionConfig::new(ws.kernel(&spec, None)?, ws));
         let run = session::run(ws, &cfg, &union, &LiveDisplay::new(Detail::Quiet, false))?;
-        bar.println(format!("pollcheck: unmutated {spec}: reports in {}", run.artifacts.path().display()));
+        say(bar, format!("pollcheck: unmutated {spec}: reports in {}", run.artifacts.path().display()));
         let report = run.report;
         let failing: Vec<String> =
             report.cases.iter().filter(|c| c.outcome.is_failure()).map(|c| c.id.to_string()).collect();
         if !failing.is_empty() {
-            bar.println(format!(
+            say(bar, format!(
                 "pollcheck: on unmutated {spec} these cases do not pass, so they judge no mutant: {}",
                 failing.join(", ")
             ));
@@ -218,8 +218,17 @@ fn judge(
     }
     result.run_s = started.elapsed().as_secs_f64();
     let verdict = if result.killed() { format!("killed by {}", result.killed_by.len()) } else { "SURVIVED".into() };
-    bar.println(format!("pollcheck: {} {verdict} (build {:.0} s, run {:.0} s)", m.name, result.build_s, result.run_s));
+    say(bar, format!("pollcheck: {} {verdict} (build {:.0} s, run {:.0} s)", m.name, result.build_s, result.run_s));
     result
+}
+
+/// A line above the bar, or on stderr when there is no bar (not a terminal: CI logs).
+fn say(bar: &ProgressBar, line: impl AsRef<str>) {
+    if bar.is_hidden() {
+        eprintln!("{}", line.as_ref());
+    } else {
+        bar.println(line.as_ref());
+    }
 }
 
 fn progress(n: usize) -> ProgressBar {
