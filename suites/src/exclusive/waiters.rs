@@ -26,8 +26,12 @@ const RELEASE: u64 = 2;
 pub(super) const DEADLINE: Duration = Duration::from_secs(10);
 /// Gap between the two "asleep" samples, and the poll interval while waiting.
 const RECHECK: Duration = Duration::from_millis(10);
-/// After the expected number woke: how long others get to show up too.
-pub(super) const SETTLE: Duration = Duration::from_millis(300);
+/// After the expected number woke: how long others get to show up too. A wakeup reaches its
+/// waiters in the firing context (ep_poll_callback runs under the source's wake_up: inside the
+/// eventfd write, or in the loopback softirq the connect raises before it returns), so every
+/// thread an event woke is out of its sleep by the time the event's syscall has returned; the
+/// window only covers that softirq and the /proc sampling, ten polls of RECHECK.
+pub(super) const SETTLE: Duration = Duration::from_millis(100);
 
 /// What a woken waiter does before it goes back to epoll_wait; None: it leaves the pool.
 pub(super) type Consume = Arc<dyn Fn() + Send + Sync>;
