@@ -10,24 +10,8 @@
 //! `src:7.2+roundrobin+excl-m-rr-move-to-head`. The `policy_*` cases have no implementation to
 //! pass or fail on: they Skip with the kernel's answer everywhere.
 //!
-//! Seen FAILing (src:7.2, TCG; two mutants per build where their cases are disjoint):
-//!
-//! | mutant (`excl-m-…`) | FAILs |
-//! |---|---|
-//! | in-wake-not-counted | wake_one.eventfd, wake_one.listen, wake_mixed.eventfd (6 of 6 wake) |
-//! | plain-items-queued-exclusive | wake_all.eventfd, wake_all.listen, wake_mixed.eventfd (1 wakes) |
-//! | mod-with-exclusive-accepted | mod_with_exclusive |
-//! | mod-of-exclusive-item-accepted | mod_of_exclusive_item |
-//! | oneshot-ok | add_with_oneshot |
-//! | pri-ok | add_with_other_bits |
-//! | out-not-ok | add_allowed_bits |
-//! | epoll-target-accepted | add_epoll_target |
-//! | rr-move-to-head (on roundrobin) | roundrobin_flag (waiter 0 takes all 12 events) |
-//!
-//! Written for `wake_one_out` and `wake_one_inout`, to be built: `out-wake-not-counted` (an
-//! EPOLLOUT-only key never stops the walk) should make wake_one_out.eventfd and .pipe wake 6 of
-//! 6; `inout-item-not-counted` (items registered IN|OUT never stop an EPOLLIN walk) should make
-//! wake_one_inout.pipe and .unix wake 6 of 6; `in-wake-not-counted` above should too.
+//! Which case kills each mutant, with the failing observation, is in the generated table of
+//! fixtures/patches/README.md (`pollcheck mutants excl-m-`).
 
 mod directed;
 mod errors;
