@@ -17,7 +17,7 @@ use std::os::fd::AsFd;
 const SYSCTL: &str = "/proc/sys/net/core/busy_poll";
 const PORT: u16 = 9200;
 /// The global busy-poll time, a third of the configured instance's [`USECS`]: each instance is
-/// judged within 0.6–1.8 × a spin of its own time, so either one busy polling for the other's
+/// judged within 0.6–2.2 × a spin of its own time, so either one busy polling for the other's
 /// time (5000 vs 1500 us) is outside its window: the case proves which value governs which.
 const GLOBAL_USECS: u32 = 1500;
 

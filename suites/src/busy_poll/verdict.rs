@@ -5,7 +5,10 @@
 //! at 8), and it inflates the spin alike, so their ratio stays near 1 where absolute times do
 //! not. The median per-round ratio must lie in [`ABOUT_MIN`, `ABOUT_MAX`]: a kernel that busy
 //! polls three times too long, or for the whole wait, is far above; one that stops after a pass
-//! is far below. A sleeping waiter's CPU stays under 0.25 × the busy-poll time (a sleeping
+//! is far below. The upper margin is 2.2: a 1500 us waiter's fixed cost (the syscall, the exit
+//! from the loop, under TCG) is a larger share of its wait, and it read 1.84 x once in 20 runs
+//! of every suite on Debian 7.3 with the other core loaded (`pollcheck bench suites --kernel 7.3
+//! --repeat 20 --load 1`); three times too long still reads about 3 x. A sleeping waiter's CPU stays under 0.25 × the busy-poll time (a sleeping
 //! epoll_wait costs 0.15–0.5 ms of CPU under TCG), and busy and sleeping differ at least 5-fold.
 
 use super::measure::{median_ratio, Summary};
@@ -13,7 +16,7 @@ use pollcheck_guest::Ctx;
 use std::time::Duration;
 
 pub const ABOUT_MIN: f64 = 0.6;
-pub const ABOUT_MAX: f64 = 1.8;
+pub const ABOUT_MAX: f64 = 2.2;
 pub const SLEEP_MAX: f64 = 0.25;
 pub const RATIO_MIN: f64 = 5.0;
 
