@@ -65,6 +65,9 @@ pub struct Promise {
     pub patch_set: Option<&'static str>,
     /// Where the release comes from: the upstream commit or series.
     pub source: &'static str,
+    /// A driver distributions build as a module: a kernel whose config is unknown and that came
+    /// without modules (Debian 7.0's cloud image has no linux-modules package) does not promise it.
+    pub modular: bool,
 }
 
 /// Every feature's promise, in [`Feature`] order.
@@ -77,6 +80,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["EPOLL", "NET_RX_BUSY_POLL"],
         patch_set: None,
         source: "18e2bf0edf4d \"eventpoll: Add epoll ioctl for epoll_params\"",
+        modular: false,
     },
     Promise {
         feature: Feature::EpollBusyPollSysctl,
@@ -86,6 +90,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["EPOLL", "NET_RX_BUSY_POLL"],
         patch_set: None,
         source: "bf3b9f6372c4 \"epoll: Add busy poll support to epoll with socket fds.\"",
+        modular: false,
     },
     Promise {
         feature: Feature::SocketBusyPoll,
@@ -95,6 +100,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NET_RX_BUSY_POLL"],
         patch_set: None,
         source: "7fd3253a7de6 \"net: Introduce preferred busy-polling\", 7c951cafc0cb (SO_BUSY_POLL_BUDGET)",
+        modular: false,
     },
     Promise {
         feature: Feature::NetdevNapiGet,
@@ -104,6 +110,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NET"],
         patch_set: None,
         source: "8481a249a0ea \"netdev-genl: spec: Add PID in netdev netlink YAML spec\" and the queue/NAPI series before it (6.8)",
+        modular: false,
     },
     Promise {
         feature: Feature::NapiSet,
@@ -113,6 +120,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NET"],
         patch_set: None,
         source: "\"netdev-genl: Support setting per-NAPI config values\" (2024-10, net-next for 6.13)",
+        modular: false,
     },
     Promise {
         feature: Feature::IrqSuspend,
@@ -122,6 +130,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["EPOLL", "NET_RX_BUSY_POLL"],
         patch_set: None,
         source: "5dc51ec86df6 \"net: Add napi_struct parameter irq_suspend_timeout\"",
+        modular: false,
     },
     Promise {
         feature: Feature::ThreadedSysfs,
@@ -131,6 +140,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NET", "SYSFS"],
         patch_set: None,
         source: "Documentation/ABI/testing/sysfs-class-net, /sys/class/net/<iface>/threaded: KernelVersion 5.12",
+        modular: false,
     },
     Promise {
         feature: Feature::NapiThreaded,
@@ -140,6 +150,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NET"],
         patch_set: None,
         source: "\"Add support to set NAPI threaded for individual NAPI\" (2025-07) and 8e7583a4f65f \"net: define an enum for the napi threaded state\"",
+        modular: false,
     },
     Promise {
         feature: Feature::ThreadedBusyPoll,
@@ -149,6 +160,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NET"],
         patch_set: None,
         source: "c18d4b190a46 \"net: Extend NAPI threaded polling to allow kthread based busy polling\"",
+        modular: false,
     },
     Promise {
         feature: Feature::VirtioNapiQueues,
@@ -158,6 +170,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["VIRTIO_NET"],
         patch_set: None,
         source: "\"virtio_net: Link queues to NAPIs\" (netif_queue_set_napi in drivers/net/virtio_net.c; Debian 6.12 lacks it, 6.16 has it)",
+        modular: false,
     },
     Promise {
         feature: Feature::EpollExclusive,
@@ -167,6 +180,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["EPOLL"],
         patch_set: None,
         source: "df0108c5da56 \"epoll: add EPOLLEXCLUSIVE flag\"",
+        modular: false,
     },
     Promise {
         feature: Feature::Userpoll,
@@ -176,6 +190,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["EPOLL"],
         patch_set: Some("userpoll"),
         source: "v3 \"epoll: support pollable epoll from userspace\" (2019-05-16, never merged); fixtures/patches/userpoll",
+        modular: false,
     },
     Promise {
         feature: Feature::EpollRoundRobin,
@@ -185,6 +200,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["EPOLL"],
         patch_set: Some("roundrobin"),
         source: "\"[PATCH v2 2/2] epoll: introduce EPOLLEXCLUSIVE and EPOLLROUNDROBIN\" (2015-02, never merged); fixtures/patches/roundrobin",
+        modular: false,
     },
     Promise {
         feature: Feature::EpollPolicy,
@@ -194,6 +210,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["EPOLL"],
         patch_set: None,
         source: "Jason Baron, \"Re: [PATCH v2 2/2] epoll: introduce EPOLLEXCLUSIVE and EPOLLROUNDROBIN\" (2015-02-18): a sketch that never had an ABI",
+        modular: false,
     },
     Promise {
         feature: Feature::VirtioNet,
@@ -203,6 +220,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["VIRTIO_NET", "VIRTIO_PCI"],
         patch_set: None,
         source: "drivers/net/virtio_net.c",
+        modular: true,
     },
     Promise {
         feature: Feature::Netdevsim,
@@ -212,6 +230,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["NETDEVSIM"],
         patch_set: None,
         source: "\"netdevsim: allow two netdevsim ports to be connected\" (/sys/bus/netdevsim/link_device, 6.9)",
+        modular: true,
     },
     Promise {
         feature: Feature::Evdev,
@@ -221,6 +240,7 @@ pub const PROMISES: &[Promise] = &[
         kconfig: &["INPUT_EVDEV"],
         patch_set: None,
         source: "drivers/input/evdev.c",
+        modular: true,
     },
 ];
 

@@ -11,6 +11,7 @@ use crate::netkit::netdev::Threaded;
 use crate::netkit::{Kind, NetError};
 use nix::errno::Errno;
 use pollcheck_guest::{CaseResult, Ctx};
+use pollcheck_proto::Feature;
 
 pub(super) fn threaded_range(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let topo = topology(ctx, kind, None)?;
@@ -26,6 +27,10 @@ pub(super) fn threaded_range(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
             ctx.log(format!(
                 "threaded = 2 refused ({e}): the policy maximum is 1 (per-NAPI threaded without busy-poll)"
             ));
+            1
+        }
+        Err(NetError::Absent { feature: Feature::ThreadedBusyPoll, why }) => {
+            ctx.log(format!("{why}: the maximum is 1; threaded = 2 goes to the kernel below as an out-of-range value"));
             1
         }
         Err(e) => return ctx.setup(Err(e), "napi-set threaded = 2"),

@@ -226,6 +226,9 @@ fn promise(feature: Feature, facts: KernelFacts<'_>) -> Option<String> {
     if (have_major, have_minor) < (major, minor) {
         return None;
     }
+    if p.modular && facts.config.is_none() && !facts.has_modules {
+        return None;
+    }
     let mut options = Vec::new();
     for k in p.kconfig {
         match facts.config.map(|c| c.value(k)) {
@@ -292,6 +295,9 @@ mod tests {
         assert!(Expectations::auto(facts("7.2.13", None, &[])).promise(Feature::EpollParams).is_some());
         let no_modules = KernelFacts { has_modules: false, ..facts("7.0.1", Some(&c), &[]) };
         assert_eq!(Expectations::auto(no_modules).promise(Feature::VirtioNet), None, "=m without modules");
+        let bare = KernelFacts { has_modules: false, ..facts("7.0.13+deb13-cloud-amd64", None, &[]) };
+        assert_eq!(Expectations::auto(bare).promise(Feature::VirtioNet), None, "a driver, neither config nor modules");
+        assert!(Expectations::auto(bare).promise(Feature::EpollParams).is_some(), "the release alone promises the rest");
         assert!(e.promise(Feature::Userpoll).is_none() && e.promise(Feature::EpollPolicy).is_none());
         let sets = vec!["userpoll".to_owned()];
         let patched = Expectations::auto(facts("7.2.13", Some(&c), &sets));
