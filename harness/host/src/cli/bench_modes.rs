@@ -61,12 +61,6 @@ impl Bench<'_> {
         cfg.jobs = Some(self.guest.jobs.unwrap_or(1));
         cfg.artifacts_root = self.dir.clone();
         cfg.params = Some(serde_json::to_value(params)?);
-        // The client and the server need a host thread each: round-robin TCG would make every
-        // request wait for the other vCPU's time slice. A guest lost at boot is booted again.
-        let env = pollcheck::qemu::TcgOptions::from_env();
-        if std::env::var_os("POLLCHECK_TCG_THREAD").is_none() {
-            cfg.tcg = Some(pollcheck::qemu::TcgOptions { smp_thread: "multi", ..env });
-        }
         cfg.validate()?;
         let r = session::run(self.ws, &cfg, cases, self.display)?;
         let names: Vec<String> = cases.iter().filter_map(|c| c.id.variant.clone()).collect();

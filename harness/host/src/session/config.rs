@@ -33,8 +33,6 @@ pub struct SessionConfig {
     /// Handed to every case the session runs (`Request::Run`'s params): what a benchmark asks
     /// of its hidden suite. `None` for conformance runs.
     pub params: Option<serde_json::Value>,
-    /// The TCG CPU model and threading; `None`: the defaults with the environment's overrides.
-    pub tcg: Option<crate::qemu::TcgOptions>,
 }
 
 impl SessionConfig {
@@ -50,7 +48,6 @@ impl SessionConfig {
             expect: ExpectChoice::Auto,
             artifacts_root: ws.artifacts_root.clone(),
             params: None,
-            tcg: None,
         }
     }
 

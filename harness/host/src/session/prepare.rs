@@ -70,7 +70,7 @@ pub fn prepare(
         boot_timeout: boot_timeout(accel),
         console_log: artifacts.path().join("console.log"),
         network: None,
-        tcg: cfg.tcg.clone().unwrap_or_else(crate::qemu::TcgOptions::from_env),
+        tcg: crate::qemu::TcgOptions::from_env(),
     };
     let decision = accel::decide(cfg.accel, &qemu, ws.cache.root(), || probe_kvm(image(Accel::Kvm)));
     observer.event(&kernel.spec, &SessionEvent::AccelChosen(&decision));
