@@ -3,14 +3,16 @@
 //! guest keeps taking cases of its shape; one that crashed, lost its agent or may hold state a
 //! case left behind is replaced. The first guest's probe answers rule cases out of every queue
 //! before they boot anything: a guest is not booted for cases that need probes until some guest
-//! of the kernel has answered them (unless nothing else is left to boot).
+//! of the kernel has answered them (unless nothing else is left to boot, or the kernel promises
+//! every feature such a case checks). Each guest's slot is asked for with the session's claim
+//! (its queued work per guest), so sessions sharing slots are served longest first.
 
 use super::events::{Observer, SessionEvent};
 use super::limits::{case_limits, left_state_behind, BOOT_ATTEMPTS};
 use super::prepare::Prepared;
 use super::record;
-use super::slots::Slots;
-use crate::plan::Schedule;
+use super::slots::{claim, Slots};
+use crate::plan::{Expectations, Schedule};
 use crate::report::model::CaseRecord;
 use crate::vm::{BootConfig, BootError, Guest};
 use pollcheck_proto::{CaseMeta, ErrorKind, Features, Outcome};
@@ -66,6 +68,9 @@ struct Shared<'a> {
     work: Work<'a>,
     /// Each case's expected run time, by position.
     expected: Vec<u64>,
+    /// By position: the case needs probe answers before a guest is booted for it (see
+    /// [`waits_for_probes`]).
+    waits: Vec<bool>,
     state: Mutex<State>,
     changed: Condvar,
     features: OnceLock<Features>,
@@ -82,6 +87,7 @@ pub fn execute(
     expected: &dyn Fn(&CaseMeta) -> u64,
 ) -> Executed {
     let expected: Vec<u64> = work.cases.iter().map(expected).collect();
+    let waits = work.cases.iter().map(|m| waits_for_probes(m, &work.prepared.expectations)).collect();
     for g in &mut schedule.groups {
         g.cases.sort_by_key(|&pos| std::cmp::Reverse(expected[pos]));
     }
@@ -89,6 +95,7 @@ pub fn execute(
     let shared = Shared {
         work,
         expected,
+        waits,
         state: Mutex::new(State {
             active: vec![0; schedule.groups.len()],
             schedule,
@@ -129,7 +136,7 @@ impl Shared<'_> {
     fn pick(&self) -> Option<usize> {
         let mut st = self.lock();
         loop {
-            let needs = |pos: usize| !self.work.cases[pos].requires.probes.is_empty();
+            let needs = |pos: usize| self.waits[pos];
             let answered = self.features.get().is_some();
             match choose(&st.schedule, &self.expected, &needs, answered, st.booting) {
                 Choice::Boot(i) => return Some(i),
@@ -137,6 +144,13 @@ impl Shared<'_> {
                 Choice::Wait => st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
             }
         }
+    }
+
+    /// This session's claim on a guest slot: its queued work per guest (see [`claim`]).
+    fn claim(&self) -> u64 {
+        let st = self.lock();
+        let queued = st.schedule.groups.iter().flat_map(|g| &g.cases).map(|&pos| self.expected[pos]).sum();
+        claim(queued, st.active.iter().sum())
     }
 
     /// The first Ready of the session: its probe answers rule out queued cases of every shape.
@@ -157,7 +171,7 @@ impl Shared<'_> {
     /// (see [`make_way`]): the freed worker boots `other` itself.
     fn next_of(&self, shape: usize) -> Result<usize, Option<usize>> {
         let mut st = self.lock();
-        let needs = |pos: usize| !self.work.cases[pos].requires.probes.is_empty();
+        let needs = |pos: usize| self.waits[pos];
         let answered = self.features.get().is_some();
         if let Some(other) = make_way(&st.schedule, &st.active, &self.expected, &needs, answered, shape) {
             return Err(Some(other));
@@ -169,6 +183,16 @@ impl Shared<'_> {
             Ok(q.remove(0))
         }
     }
+}
+
+/// Whether a guest should not be booted for `meta` before some guest of the kernel has
+/// answered its probes: it has probes, and the kernel does not promise every feature it checks
+/// (pure). Probe answers that could rule out a promised feature would only turn the case into a
+/// FAIL "feature lost", which it reaches by running as well, so such cases start at once (a
+/// 2-vCPU guest for napi_threaded boots beside the first, not after it).
+pub fn waits_for_probes(meta: &CaseMeta, expectations: &Expectations) -> bool {
+    let promised = !meta.features.is_empty() && meta.features.iter().all(|&f| expectations.promise(f).is_some());
+    !meta.requires.probes.is_empty() && !promised
 }
 
 /// What a free worker does next.
@@ -243,7 +267,7 @@ pub fn make_way(
 fn worker(sh: &Shared<'_>, slots: &Slots) {
     let mut handed = None;
     while let Some(shape) = handed.take().or_else(|| sh.pick()) {
-        let _slot = slots.take();
+        let _slot = slots.take(sh.claim());
         let (cpus, guest) = {
             let mut st = sh.lock();
             if st.schedule.groups[shape].cases.is_empty() {
@@ -370,6 +394,24 @@ mod tests {
         assert_eq!(make_way(&short, &[2, 0], &[3_000, 1_000, 0, 4_000], &needs, true, 0), Some(1));
         let longer = [5_000, 1_000, 0, 4_000];
         assert_eq!(make_way(&short, &[2, 0], &longer, &needs, true, 0), None, "own next case is longer");
+    }
+
+    #[test]
+    fn only_cases_whose_features_are_not_all_promised_wait_for_probes() {
+        use crate::plan::KernelFacts;
+        use pollcheck_proto::Feature;
+        let facts = |release| KernelFacts { release, config: None, patch_sets: &[], has_modules: true };
+        let mut spin = crate::plan::tests::meta("napi_threaded", "busy_poll_spin");
+        spin.requires.probes = vec!["napi_threaded_busy_poll".into()];
+        spin.features = vec![Feature::ThreadedBusyPoll];
+        let new = Expectations::auto(facts("7.3.4"));
+        let old = Expectations::auto(facts("6.1.0"));
+        assert!(!waits_for_probes(&spin, &new), "7.3 promises threaded busy poll: no need to wait");
+        assert!(waits_for_probes(&spin, &old), "6.1 does not: its probes may rule the case out");
+        spin.features.clear();
+        assert!(waits_for_probes(&spin, &new), "a case naming no feature waits");
+        spin.requires.probes.clear();
+        assert!(!waits_for_probes(&spin, &old), "a case without probes never waits");
     }
 
     #[test]

@@ -1,46 +1,78 @@
 //! Guest slots: how many guests may run at once, shared by every session that takes from it
-//! (one session's guests, or every kernel's in a matrix).
+//! (one session's guests, or every kernel's in a matrix). A free slot goes to the waiting
+//! request with the largest claim (a session's expected work left per guest, see
+//! [`claim`]), so a matrix starts its longest kernels first and gives a kernel a second guest
+//! only while that beats starting another kernel.
 
 use std::sync::{Condvar, Mutex};
 
-/// A counting semaphore of guest slots.
+/// A counting semaphore of guest slots, handed out by claim.
 #[derive(Debug)]
 pub struct Slots {
-    free: Mutex<usize>,
+    state: Mutex<State>,
     freed: Condvar,
     total: usize,
+}
+
+#[derive(Debug)]
+struct State {
+    free: usize,
+    next_ticket: u64,
+    /// Requests waiting: (ticket, claim).
+    waiting: Vec<(u64, u64)>,
 }
 
 /// A taken slot, given back when dropped.
 #[derive(Debug)]
 pub struct Slot<'a>(&'a Slots);
 
+/// How much a session wants one more guest: the milliseconds of cases it has queued, shared
+/// among the guests it already runs and the one asked for (pure). A session without a guest
+/// claims all its work, so in a matrix a kernel's first guest comes before another kernel's
+/// second unless that other kernel has over twice the work left.
+pub fn claim(queued_ms: u64, running: usize) -> u64 {
+    queued_ms / (running as u64 + 1)
+}
+
 impl Slots {
     pub fn new(total: usize) -> Self {
         let total = total.max(1);
-        Self { free: Mutex::new(total), freed: Condvar::new(), total }
+        Self { state: Mutex::new(State { free: total, next_ticket: 0, waiting: Vec::new() }), freed: Condvar::new(), total }
     }
 
     pub fn total(&self) -> usize {
         self.total
     }
 
-    /// Waits for a free slot.
-    pub fn take(&self) -> Slot<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
+    /// Waits for a free slot, taking it once no waiting request claims more (equal claims in
+    /// the order they asked).
+    pub fn take(&self, claim: u64) -> Slot<'_> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = st.next_ticket;
+        st.next_ticket += 1;
+        st.waiting.push((ticket, claim));
+        while st.free == 0 || first(&st.waiting) != Some(ticket) {
+            st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner());
         }
-        *free -= 1;
+        st.waiting.retain(|&(t, _)| t != ticket);
+        st.free -= 1;
+        if st.free > 0 {
+            self.freed.notify_all();
+        }
         Slot(self)
     }
 }
 
+/// The ticket served next: the largest claim, the earliest ticket among equals.
+fn first(waiting: &[(u64, u64)]) -> Option<u64> {
+    waiting.iter().max_by_key(|&&(t, c)| (c, std::cmp::Reverse(t))).map(|&(t, _)| t)
+}
+
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut free = self.0.free.lock().unwrap_or_else(|p| p.into_inner());
-        *free += 1;
-        self.0.freed.notify_one();
+        let mut st = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.free += 1;
+        self.0.freed.notify_all();
     }
 }
 
@@ -48,23 +80,55 @@ impl Drop for Slot<'_> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     #[test]
     fn never_more_than_total_at_once() {
         let slots = Slots::new(2);
         let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
         std::thread::scope(|s| {
-            for _ in 0..6 {
-                s.spawn(|| {
-                    let _slot = slots.take();
+            for i in 0..6 {
+                let (slots, now, most) = (&slots, &now, &most);
+                s.spawn(move || {
+                    let _slot = slots.take(i);
                     let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(n, Ordering::SeqCst);
-                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    std::thread::sleep(Duration::from_millis(20));
                     now.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
         assert_eq!(most.load(Ordering::SeqCst), 2);
         assert_eq!(Slots::new(0).total(), 1);
+    }
+
+    #[test]
+    fn a_freed_slot_goes_to_the_largest_claim_waiting() {
+        let slots = Slots::new(1);
+        let order = Mutex::new(Vec::new());
+        let held = slots.take(0);
+        std::thread::scope(|s| {
+            for (k, claim) in [10, 30, 20].into_iter().enumerate() {
+                let (slots, order) = (&slots, &order);
+                s.spawn(move || {
+                    let _slot = slots.take(claim);
+                    order.lock().unwrap().push(claim);
+                });
+                // Each request is waiting before the next is made.
+                while slots.state.lock().unwrap().waiting.len() <= k {
+                    std::thread::yield_now();
+                }
+            }
+            drop(held);
+        });
+        assert_eq!(*order.lock().unwrap(), [30, 20, 10]);
+    }
+
+    #[test]
+    fn a_kernel_without_a_guest_claims_all_its_work() {
+        assert_eq!(claim(40_000, 0), 40_000);
+        assert_eq!(claim(40_000, 1), 20_000, "a second guest halves it");
+        assert!(claim(50_000, 1) < claim(30_000, 0), "another kernel's first guest comes first");
+        assert!(claim(70_000, 1) > claim(30_000, 0), "unless this one has over twice the work left");
     }
 }
