@@ -138,7 +138,7 @@ impl Shared<'_> {
         loop {
             let needs = |pos: usize| self.waits[pos];
             let answered = self.features.get().is_some();
-            match choose(&st.schedule, &self.expected, &needs, answered, st.booting) {
+            match choose(&st.schedule, &st.active, &self.expected, &needs, answered, st.booting) {
                 Choice::Boot(i) => return Some(i),
                 Choice::Done => return None,
                 Choice::Wait => st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
@@ -206,11 +206,13 @@ pub enum Choice {
     Done,
 }
 
-/// The shape whose next case is expected to take longest, among those that can start now: a
-/// case needing probes waits for the kernel's first answers, unless no guest is booting to give
-/// them (pure).
+/// The shape to boot, among those that can start now: one no guest serves yet before a second
+/// guest of a served one (that second guest would only make way for it, a boot spent for
+/// nothing), then the one whose next case is expected to take longest. A case needing probes
+/// waits for the kernel's first answers, unless no guest is booting to give them (pure).
 pub fn choose(
     schedule: &Schedule,
+    active: &[usize],
     expected: &[u64],
     needs_probes: &dyn Fn(usize) -> bool,
     answered: bool,
@@ -222,7 +224,7 @@ pub fn choose(
         .enumerate()
         .filter_map(|(i, g)| g.cases.first().map(|&head| (i, head)))
         .filter(|&(_, head)| answered || !needs_probes(head))
-        .max_by_key(|&(i, head)| (expected[head], std::cmp::Reverse(i)));
+        .max_by_key(|&(i, head)| (active[i] == 0, expected[head], std::cmp::Reverse(i)));
     match (ready, groups.iter().position(|g| !g.cases.is_empty())) {
         (Some((i, _)), _) => Choice::Boot(i),
         (None, None) => Choice::Done,
@@ -373,12 +375,20 @@ mod tests {
         let expected = [3_000, 1_000, 10_000, 4_000];
         let needs = |p: usize| p >= 2;
         let s = schedule(&[(1, &[0, 1]), (2, &[2, 3])]);
-        assert_eq!(choose(&s, &expected, &needs, false, 0), Choice::Boot(0), "no answers yet: a plain guest first");
-        assert_eq!(choose(&s, &expected, &needs, true, 1), Choice::Boot(1), "answered: the 10 s case first");
+        assert_eq!(choose(&s, &[0, 0], &expected, &needs, false, 0), Choice::Boot(0), "no answers yet: a plain guest first");
+        assert_eq!(choose(&s, &[0, 0], &expected, &needs, true, 1), Choice::Boot(1), "answered: the 10 s case first");
         let only_probes = schedule(&[(1, &[]), (2, &[2, 3])]);
-        assert_eq!(choose(&only_probes, &expected, &needs, false, 1), Choice::Wait, "a booting guest will answer");
-        assert_eq!(choose(&only_probes, &expected, &needs, false, 0), Choice::Boot(1), "nobody else will");
-        assert_eq!(choose(&schedule(&[(1, &[]), (2, &[])]), &expected, &needs, true, 0), Choice::Done);
+        assert_eq!(choose(&only_probes, &[0, 0], &expected, &needs, false, 1), Choice::Wait, "a booting guest will answer");
+        assert_eq!(choose(&only_probes, &[0, 0], &expected, &needs, false, 0), Choice::Boot(1), "nobody else will");
+        assert_eq!(choose(&schedule(&[(1, &[]), (2, &[])]), &[0, 0], &expected, &needs, true, 0), Choice::Done);
+        assert_eq!(choose(&s, &[1, 0], &expected, &needs, true, 1), Choice::Boot(1), "shape 1 unserved");
+        let plain = |_: usize| false;
+        assert_eq!(
+            choose(&s, &[1, 0], &[9_000, 1_000, 2_000, 1_000], &plain, false, 1),
+            Choice::Boot(1),
+            "an unserved shape before a second guest of a served one, even with a shorter head"
+        );
+        assert_eq!(choose(&s, &[1, 1], &[9_000, 1_000, 2_000, 1_000], &plain, false, 2), Choice::Boot(0));
     }
 
     #[test]
@@ -421,7 +431,7 @@ mod tests {
         let expected = [2_000, 1_000, 3_000, 9_000];
         let none = |_: usize| false;
         let s = schedule(&[(1, &[0]), (1, &[2]), (2, &[3])]);
-        assert_eq!(choose(&s, &expected, &none, true, 0), Choice::Boot(2));
+        assert_eq!(choose(&s, &[0, 0, 0], &expected, &none, true, 0), Choice::Boot(2));
         assert_eq!(make_way(&s, &[2, 0, 1], &expected, &none, true, 0), Some(1));
         assert_eq!(make_way(&s, &[0, 0, 2], &expected, &none, true, 2), None, "shape 2's head is longer than 1's");
     }
