@@ -1,5 +1,7 @@
 //! Runs every kernel's session at once, all taking guests from one pool of slots (as many as
 //! the machine's CPUs and memory hold), so a kernel with few cases leaves its slots to the others.
+//! Made with [`Slots::for_sessions`] for every kernel, they wait until each kernel is prepared (or
+//! could not be) and then serve the kernels with the most work first.
 
 use super::KernelRun;
 use crate::session::{self, Observer, SessionConfig, Slots};
@@ -25,7 +27,10 @@ pub fn run_all(
         for ((spec, kernel), out) in kernels.iter().zip(&slots_out) {
             scope.spawn(move || {
                 let result = match kernel {
-                    Err(e) => Err(e.clone()),
+                    Err(e) => {
+                        slots.arrival().arrive();
+                        Err(e.clone())
+                    }
                     Ok(k) => session::run_in(ws, &config(k.clone()), cases, observer, slots)
                         .map(|r| r.report)
                         .map_err(|e| e.to_string()),

@@ -57,6 +57,7 @@ pub fn run_in(
     observer: &dyn Observer,
     slots: &Slots,
 ) -> Result<SessionResult, HostError> {
+    let arrival = slots.arrival();
     cfg.validate()?;
     cleanup::install_interrupt_handler();
     cleanup::sweep_stale(&std::env::temp_dir());
@@ -64,6 +65,7 @@ pub fn run_in(
     let started_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let kernel = cfg.kernel.spec.as_str();
     let prepared = prepare::prepare(ws, cfg, cases, observer)?;
+    arrival.arrive();
     let accel = prepared.accel.accel;
     let schedule =
         Schedule::new(cases, prepared.config.as_ref(), |m| cfg.cpus.unwrap_or_else(|| limits::default_cpus(accel, m)));
@@ -78,7 +80,7 @@ pub fn run_in(
     }
     let work = execute::Work { prepared: &prepared, cases, params: cfg.params.as_ref(), observer, kernel, start };
     let history = durations::History::load(ws.cache.root());
-    let executed = execute::execute(work, schedule, slots, cfg.jobs(), &|m| history.expected_ms(m));
+    let executed = execute::execute(work, schedule, slots, cfg.jobs(), &|m| history.expected_ms(&cfg.kernel.release, m));
     let mut records = decided;
     records.extend(executed.records);
     records.sort_by_key(|(pos, _)| *pos);
@@ -99,7 +101,7 @@ pub fn run_in(
         cases: records.into_iter().map(|(_, rec)| rec).collect(),
     };
     prepared.artifacts.write_all(&report)?;
-    durations::History::record(ws.cache.root(), &report);
+    durations::History::record(ws.cache.root(), &cfg.kernel.release, &report);
     Ok(SessionResult {
         report,
         artifacts: prepared.artifacts.clone(),

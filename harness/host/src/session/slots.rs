@@ -2,7 +2,9 @@
 //! (one session's guests, or every kernel's in a matrix). A free slot goes to the waiting
 //! request with the largest claim (a session's expected work left per guest, see
 //! [`claim`]), so a matrix starts its longest kernels first and gives a kernel a second guest
-//! only while that beats starting another kernel.
+//! only while that beats starting another kernel. Slots made for a known number of sessions
+//! hand out nothing until each of them has arrived (prepared, or failed to), so the claims of
+//! kernels whose initramfs took longer to write are weighed too.
 
 use std::sync::{Condvar, Mutex};
 
@@ -17,6 +19,8 @@ pub struct Slots {
 #[derive(Debug)]
 struct State {
     free: usize,
+    /// Sessions still to arrive before any slot is handed out.
+    to_arrive: usize,
     next_ticket: u64,
     /// Requests waiting: (ticket, claim).
     waiting: Vec<(u64, u64)>,
@@ -36,8 +40,19 @@ pub fn claim(queued_ms: u64, running: usize) -> u64 {
 
 impl Slots {
     pub fn new(total: usize) -> Self {
+        Self::for_sessions(total, 0)
+    }
+
+    /// Slots that wait for `sessions` sessions to arrive ([`Arrival`]) before handing any out.
+    pub fn for_sessions(total: usize, sessions: usize) -> Self {
         let total = total.max(1);
-        Self { state: Mutex::new(State { free: total, next_ticket: 0, waiting: Vec::new() }), freed: Condvar::new(), total }
+        let state = State { free: total, to_arrive: sessions, next_ticket: 0, waiting: Vec::new() };
+        Self { state: Mutex::new(state), freed: Condvar::new(), total }
+    }
+
+    /// A session's arrival, counted when it is dropped or [`Arrival::arrive`]d.
+    pub fn arrival(&self) -> Arrival<'_> {
+        Arrival(Some(self))
     }
 
     pub fn total(&self) -> usize {
@@ -51,7 +66,7 @@ impl Slots {
         let ticket = st.next_ticket;
         st.next_ticket += 1;
         st.waiting.push((ticket, claim));
-        while st.free == 0 || first(&st.waiting) != Some(ticket) {
+        while st.free == 0 || st.to_arrive > 0 || first(&st.waiting) != Some(ticket) {
             st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner());
         }
         st.waiting.retain(|&(t, _)| t != ticket);
@@ -66,6 +81,31 @@ impl Slots {
 /// The ticket served next: the largest claim, the earliest ticket among equals.
 fn first(waiting: &[(u64, u64)]) -> Option<u64> {
     waiting.iter().max_by_key(|&&(t, c)| (c, std::cmp::Reverse(t))).map(|&(t, _)| t)
+}
+
+/// A session on its way: it arrives when it is ready to ask for slots, or when it is dropped
+/// (the session failed before that).
+#[derive(Debug)]
+pub struct Arrival<'a>(Option<&'a Slots>);
+
+impl Arrival<'_> {
+    pub fn arrive(mut self) {
+        self.count();
+    }
+
+    fn count(&mut self) {
+        if let Some(slots) = self.0.take() {
+            let mut st = slots.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.to_arrive = st.to_arrive.saturating_sub(1);
+            slots.freed.notify_all();
+        }
+    }
+}
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        self.count();
+    }
 }
 
 impl Drop for Slot<'_> {
@@ -122,6 +162,23 @@ mod tests {
             drop(held);
         });
         assert_eq!(*order.lock().unwrap(), [30, 20, 10]);
+    }
+
+    #[test]
+    fn nothing_is_handed_out_before_every_session_arrived() {
+        let slots = Slots::for_sessions(2, 2);
+        let taken = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _slot = slots.take(1);
+                taken.fetch_add(1, Ordering::SeqCst);
+            });
+            slots.arrival().arrive();
+            std::thread::sleep(Duration::from_millis(30));
+            assert_eq!(taken.load(Ordering::SeqCst), 0, "one session still to arrive");
+            drop(slots.arrival());
+        });
+        assert_eq!(taken.load(Ordering::SeqCst), 1, "a session that failed counts as arrived");
     }
 
     #[test]
