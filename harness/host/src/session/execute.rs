@@ -8,7 +8,7 @@
 //! (its queued work per guest), so sessions sharing slots are served longest first.
 
 use super::events::{Observer, SessionEvent};
-use super::limits::{case_limits, left_state_behind, BOOT_ATTEMPTS};
+use super::limits::{boot_guess, case_limits, left_state_behind, BOOT_ATTEMPTS};
 use super::prepare::Prepared;
 use super::record;
 use super::slots::{claim, Slots};
@@ -62,6 +62,8 @@ struct State {
     active: Vec<usize>,
     guests: u32,
     records: Vec<(usize, CaseRecord)>,
+    /// How long the first guest took to boot, once one has.
+    boot_ms: Option<u64>,
 }
 
 struct Shared<'a> {
@@ -71,6 +73,8 @@ struct Shared<'a> {
     /// By position: the case needs probe answers before a guest is booted for it (see
     /// [`waits_for_probes`]).
     waits: Vec<bool>,
+    /// A boot's expected time before one has been seen.
+    boot_guess_ms: u64,
     state: Mutex<State>,
     changed: Condvar,
     features: OnceLock<Features>,
@@ -96,12 +100,14 @@ pub fn execute(
         work,
         expected,
         waits,
+        boot_guess_ms: boot_guess(work.prepared.accel.accel).as_millis() as u64,
         state: Mutex::new(State {
             active: vec![0; schedule.groups.len()],
             schedule,
             booting: 0,
             guests: 0,
             records: Vec::new(),
+            boot_ms: None,
         }),
         changed: Condvar::new(),
         features: OnceLock::new(),
@@ -132,14 +138,20 @@ impl Shared<'_> {
     }
 
     /// The shape a free worker should boot next, waiting while the only work left needs probe
-    /// answers a booting guest is about to give; None when every queue is empty.
+    /// answers a booting guest is about to give; None when every queue is empty, or when the
+    /// only shape left has a guest already and not enough queued for another to pay its boot
+    /// (the worker ends; the guest there drains the queue).
     fn pick(&self) -> Option<usize> {
         let mut st = self.lock();
         loop {
             let needs = |pos: usize| self.waits[pos];
             let answered = self.features.get().is_some();
             match choose(&st.schedule, &st.active, &self.expected, &needs, answered, st.booting) {
-                Choice::Boot(i) => return Some(i),
+                Choice::Boot(i) => {
+                    let queued = st.schedule.groups[i].cases.iter().map(|&pos| self.expected[pos]).sum();
+                    let boot = st.boot_ms.unwrap_or(self.boot_guess_ms);
+                    return worth_a_guest(queued, st.active[i], boot).then_some(i);
+                }
                 Choice::Done => return None,
                 Choice::Wait => st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
             }
@@ -193,6 +205,14 @@ impl Shared<'_> {
 pub fn waits_for_probes(meta: &CaseMeta, expectations: &Expectations) -> bool {
     let promised = !meta.features.is_empty() && meta.features.iter().all(|&f| expectations.promise(f).is_some());
     !meta.requires.probes.is_empty() && !promised
+}
+
+/// Whether to boot a guest of a shape with `active` guests and `queued_ms` of cases queued: always
+/// for a shape nobody serves; for another guest beside those, only when its share of the queue
+/// is at least a boot's time (pure). Without this a matrix's last kernel got every freed slot at
+/// the end, each booting for a few milliseconds of Skips (Debian 7.0: 6 guests for 7 s of cases).
+pub fn worth_a_guest(queued_ms: u64, active: usize, boot_ms: u64) -> bool {
+    active == 0 || claim(queued_ms, active) >= boot_ms
 }
 
 /// What a free worker does next.
@@ -288,6 +308,7 @@ fn worker(sh: &Shared<'_>, slots: &Slots) {
         });
         match booted {
             Ok(g) => {
+                sh.lock().boot_ms.get_or_insert(g.boot_time.as_millis() as u64);
                 sh.answered(&g.features);
                 handed = run_on(sh, g, guest, shape);
             }
@@ -404,6 +425,14 @@ mod tests {
         assert_eq!(make_way(&short, &[2, 0], &[3_000, 1_000, 0, 4_000], &needs, true, 0), Some(1));
         let longer = [5_000, 1_000, 0, 4_000];
         assert_eq!(make_way(&short, &[2, 0], &longer, &needs, true, 0), None, "own next case is longer");
+    }
+
+    #[test]
+    fn another_guest_of_a_served_shape_must_save_more_than_its_boot() {
+        assert!(worth_a_guest(10, 0, 4_000), "a shape nobody serves gets its guest");
+        assert!(!worth_a_guest(7_000, 1, 4_000), "3.5 s each for a 4 s boot");
+        assert!(worth_a_guest(8_000, 1, 4_000));
+        assert!(!worth_a_guest(11_000, 2, 4_000));
     }
 
     #[test]
