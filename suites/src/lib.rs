@@ -41,9 +41,10 @@ pub fn agent_cases() -> Vec<Case> {
 
 /// Run-time feature probes the agent announces in its Ready message.
 pub fn probes() -> Vec<Probe> {
-    let mut all = vec![busy_poll::PROBE, net::PROBE, userpoll::PROBE];
+    let mut all = vec![busy_poll::PROBE, userpoll::PROBE];
     all.extend_from_slice(exclusive::PROBES);
     all.extend_from_slice(napi_threaded::PROBES);
+    all.extend_from_slice(netkit::fixture::PROBES);
     all
 }
 

@@ -13,8 +13,8 @@ mod queue_irqs;
 mod setup_errors;
 
 use crate::netkit::Kind;
-use pollcheck_guest::{Case, Probe};
-use pollcheck_proto::{Feature, ProbeAnswer};
+use pollcheck_guest::Case;
+use pollcheck_proto::Feature;
 use std::time::Duration;
 
 pub const SUITE: &str = "net";
@@ -22,12 +22,6 @@ pub const SUITE: &str = "net";
 /// Limit of each net case.
 const TIMEOUT: Duration = Duration::from_secs(30);
 const BOTH: &[Kind] = &[Kind::Virtio, Kind::Netdevsim];
-
-pub const PROBE: Probe = Probe {
-    name: "netdevsim",
-    feature: Feature::Netdevsim,
-    run: || crate::netkit::netdevsim::available().map_or_else(ProbeAnswer::No, |()| ProbeAnswer::Yes),
-};
 
 pub fn cases() -> Vec<Case> {
     let cases = [

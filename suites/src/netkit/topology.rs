@@ -35,10 +35,27 @@ impl Kind {
             Kind::Netdevsim => "netdevsim",
         }
     }
+
+    /// The feature the kind's driver is.
+    pub fn feature(self) -> Feature {
+        match self {
+            Kind::Virtio => Feature::VirtioNet,
+            Kind::Netdevsim => Feature::Netdevsim,
+        }
+    }
+
+    /// The name of the agent's probe of the kind's driver (see `fixture::PROBES`).
+    pub const fn probe(self) -> &'static str {
+        match self {
+            Kind::Virtio => "virtio_net",
+            Kind::Netdevsim => "netdevsim",
+        }
+    }
 }
 
 /// `.virtio` needs the host's test network and the virtio-net driver, `.netdevsim` netdevsim
-/// (a kernel whose config lacks them is planned as Skip without booting).
+/// (a kernel whose config lacks them is planned as Skip without booting; one whose first guest
+/// has no such driver has them decided by that guest's probe).
 impl Variant for Kind {
     fn name(self) -> &'static str {
         Kind::name(self)
@@ -46,14 +63,12 @@ impl Variant for Kind {
 
     fn apply(self, meta: &mut CaseMeta) {
         crate::require_kconfig(meta, &["NET", "NET_NS", "NET_RX_BUSY_POLL"]);
-        let feature = match self {
-            Kind::Virtio => {
-                meta.requires.network = true;
-                Feature::VirtioNet
-            }
-            Kind::Netdevsim => Feature::Netdevsim,
-        };
-        crate::require_feature(meta, feature);
+        meta.requires.network |= self == Kind::Virtio;
+        crate::require_feature(meta, self.feature());
+        let probe = self.probe().to_owned();
+        if !meta.requires.probes.contains(&probe) {
+            meta.requires.probes.insert(0, probe);
+        }
     }
 }
 

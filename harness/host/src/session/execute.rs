@@ -209,10 +209,11 @@ pub fn waits_for_probes(meta: &CaseMeta, expectations: &Expectations) -> bool {
 
 /// Whether to boot a guest of a shape with `active` guests and `queued_ms` of cases queued: always
 /// for a shape nobody serves; for another guest beside those, only when its share of the queue
-/// is at least a boot's time (pure). Without this a matrix's last kernel got every freed slot at
+/// is at least two boots' time, so that it saves at least as much as its boot costs the other
+/// sessions waiting for a slot (pure). Without this a matrix's last kernel got every freed slot at
 /// the end, each booting for a few milliseconds of Skips (Debian 7.0: 6 guests for 7 s of cases).
 pub fn worth_a_guest(queued_ms: u64, active: usize, boot_ms: u64) -> bool {
-    active == 0 || claim(queued_ms, active) >= boot_ms
+    active == 0 || claim(queued_ms, active) >= 2 * boot_ms
 }
 
 /// What a free worker does next.
@@ -430,9 +431,9 @@ mod tests {
     #[test]
     fn another_guest_of_a_served_shape_must_save_more_than_its_boot() {
         assert!(worth_a_guest(10, 0, 4_000), "a shape nobody serves gets its guest");
-        assert!(!worth_a_guest(7_000, 1, 4_000), "3.5 s each for a 4 s boot");
-        assert!(worth_a_guest(8_000, 1, 4_000));
-        assert!(!worth_a_guest(11_000, 2, 4_000));
+        assert!(!worth_a_guest(14_000, 1, 4_000), "7 s each for a 4 s boot: saves 3 s, costs 4");
+        assert!(worth_a_guest(16_000, 1, 4_000));
+        assert!(!worth_a_guest(23_000, 2, 4_000));
     }
 
     #[test]
