@@ -58,7 +58,8 @@ struct State {
     schedule: Schedule,
     /// Guests booting that have not said Ready yet.
     booting: usize,
-    /// Guests of each shape booted or booting.
+    /// Guests of each shape booted, booting or about to be (a worker chose the shape and waits
+    /// for a slot), so that two workers never both take a shape for unserved.
     active: Vec<usize>,
     guests: u32,
     records: Vec<(usize, CaseRecord)>,
@@ -150,7 +151,11 @@ impl Shared<'_> {
                 Choice::Boot(i) => {
                     let queued = st.schedule.groups[i].cases.iter().map(|&pos| self.expected[pos]).sum();
                     let boot = st.boot_ms.unwrap_or(self.boot_guess_ms);
-                    return worth_a_guest(queued, st.active[i], boot).then_some(i);
+                    if !worth_a_guest(queued, st.active[i], boot) {
+                        return None;
+                    }
+                    st.active[i] += 1;
+                    return Some(i);
                 }
                 Choice::Done => return None,
                 Choice::Wait => st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
@@ -158,11 +163,12 @@ impl Shared<'_> {
         }
     }
 
-    /// This session's claim on a guest slot: its queued work per guest (see [`claim`]).
+    /// This session's claim on a guest slot for a guest it counts already: its queued work per
+    /// guest (see [`claim`]).
     fn claim(&self) -> u64 {
         let st = self.lock();
         let queued = st.schedule.groups.iter().flat_map(|g| &g.cases).map(|&pos| self.expected[pos]).sum();
-        claim(queued, st.active.iter().sum())
+        claim(queued, st.active.iter().sum::<usize>().saturating_sub(1))
     }
 
     /// The first Ready of the session: its probe answers rule out queued cases of every shape.
@@ -186,6 +192,7 @@ impl Shared<'_> {
         let needs = |pos: usize| self.waits[pos];
         let answered = self.features.get().is_some();
         if let Some(other) = make_way(&st.schedule, &st.active, &self.expected, &needs, answered, shape) {
+            st.active[other] += 1;
             return Err(Some(other));
         }
         let q = &mut st.schedule.groups[shape].cases;
@@ -294,11 +301,11 @@ fn worker(sh: &Shared<'_>, slots: &Slots) {
         let (cpus, guest) = {
             let mut st = sh.lock();
             if st.schedule.groups[shape].cases.is_empty() {
+                st.active[shape] -= 1;
                 continue;
             }
             st.booting += 1;
             st.guests += 1;
-            st.active[shape] += 1;
             (st.schedule.groups[shape].cpus, st.guests)
         };
         let mut boot = sh.work.prepared.boot.clone();
