@@ -108,7 +108,7 @@ pub fn cases() -> Vec<Case> {
         Case::with_variants(
             SUITE,
             "prefer_data",
-            "12000 self-checking datagrams on four flows of one NAPI, received through a busy_poll_usecs + prefer_busy_poll instance with defer-hard-irqs and gro-flush-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
+            "6000 self-checking datagrams on four flows of one NAPI, received through a busy_poll_usecs + prefer_busy_poll instance with defer-hard-irqs and gro-flush-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
             BOTH,
             prefer_data::prefer_data,
         )

@@ -154,14 +154,17 @@ impl Waiters {
         }
     }
 
-    /// Wait until at least `at_least` source wakeups in total (or the deadline), then [`SETTLE`],
-    /// then count who woke: returned with the event, or not returned but no longer asleep.
+    /// Wait until at least `at_least` source wakeups in total (or the deadline), then [`SETTLE`]
+    /// (unless every waiter has returned already: no more can show), then count who woke:
+    /// returned with the event, or not returned but no longer asleep.
     pub fn observe(&self, at_least: usize) -> Result<Woken, String> {
         let end = Instant::now() + DEADLINE;
         while self.total() < at_least && Instant::now() < end {
             std::thread::sleep(RECHECK);
         }
-        std::thread::sleep(SETTLE);
+        if self.counts().iter().any(|&c| c == 0) {
+            std::thread::sleep(SETTLE);
+        }
         let awake: Vec<usize> = self.awake()?.into_iter().map(|(i, _)| i).collect();
         let counts = self.counts();
         let returned = counts.iter().filter(|&&c| c > 0).count();

@@ -50,7 +50,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "extension",
-            "traffic sustained for 10 x irq-suspend-timeout keeps the queue's IRQ suspended in every timeout-long slice",
+            "traffic sustained for 6 x irq-suspend-timeout keeps the queue's IRQ suspended in every timeout-long slice",
             extension::extension,
         ),
         case(
@@ -75,7 +75,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "data_intact",
-            "12000 self-checking datagrams on four flows of one NAPI, received through a prefer_busy_poll instance with irq-suspend-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
+            "6000 self-checking datagrams on four flows of one NAPI, received through a prefer_busy_poll instance with irq-suspend-timeout set: all arrive once, in order per flow, intact, and busy polling delivered some",
             data::data_intact,
         ),
         case(
