@@ -93,9 +93,11 @@ pub(super) fn prefer_irqs(ctx: &mut Ctx<'_>, kind: Kind) -> CaseResult {
     let busy = ctx.setup(instance(&flows[0], Some(params(BP_USECS, 0, 1, 0))), "busy instance")?;
     let plain = ctx.setup(instance(&flows[1], None), "plain instance")?;
 
-    let (with_prefer, n1) = ctx.setup(irqs_per_packet(&busy, &flows[0], irq, PACKETS, Duration::ZERO), "prefer phase")?;
+    let (with_prefer, n1) =
+        ctx.setup(irqs_per_packet(&busy, &flows[0], irq, PACKETS, Duration::ZERO), "prefer phase")?;
     ctx.assert_ok(epoll_params::set(busy.as_fd(), &params(BP_USECS, 0, 0, 0)), "EPIOCSPARAMS prefer 0")?;
-    let (without, n2) = ctx.setup(irqs_per_packet(&busy, &flows[0], irq, PACKETS, Duration::ZERO), "no-prefer phase")?;
+    let (without, n2) =
+        ctx.setup(irqs_per_packet(&busy, &flows[0], irq, PACKETS, Duration::ZERO), "no-prefer phase")?;
     let pause = Duration::from_millis(SPARSE_MS);
     let (sparse, n3) = ctx.setup(irqs_per_packet(&plain, &flows[1], irq, SPARSE_PACKETS, pause), "plain phase")?;
     ctx.log(format!(

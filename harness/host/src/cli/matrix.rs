@@ -89,7 +89,8 @@ fn run_kernels(args: &MatrixArgs) -> anyhow::Result<Vec<KernelRun>> {
         .collect();
     let config = |k| args.guest.apply(SessionConfig::new(k, &ws));
     args.guest.validate()?;
-    let slots = Slots::for_sessions(args.guest.jobs.unwrap_or_else(|| default_jobs(args.guest.memory_mb)), kernels.len());
+    let slots =
+        Slots::for_sessions(args.guest.jobs.unwrap_or_else(|| default_jobs(args.guest.memory_mb)), kernels.len());
     eprintln!("pollcheck: {} cases on {} kernels, {} guests at once", cases.len(), kernels.len(), slots.total());
     let display = LiveDisplay::new(Detail::Quiet, true);
     let runs = runner::run_all(&ws, kernels, &cases, &config, &slots, &display, &|run| match &run.result {

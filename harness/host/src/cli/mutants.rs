@@ -139,10 +139,13 @@ impl Unmutated {
         let failing: Vec<String> =
             report.cases.iter().filter(|c| c.outcome.is_failure()).map(|c| c.id.to_string()).collect();
         if !failing.is_empty() {
-            say(bar, format!(
-                "pollcheck: on unmutated {spec} these cases do not pass, so they judge no mutant: {}",
-                failing.join(", ")
-            ));
+            say(
+                bar,
+                format!(
+                    "pollcheck: on unmutated {spec} these cases do not pass, so they judge no mutant: {}",
+                    failing.join(", ")
+                ),
+            );
         }
         Ok(Self { report, cases })
     }

@@ -297,7 +297,10 @@ mod tests {
         assert_eq!(Expectations::auto(no_modules).promise(Feature::VirtioNet), None, "=m without modules");
         let bare = KernelFacts { has_modules: false, ..facts("7.0.13+deb13-cloud-amd64", None, &[]) };
         assert_eq!(Expectations::auto(bare).promise(Feature::VirtioNet), None, "a driver, neither config nor modules");
-        assert!(Expectations::auto(bare).promise(Feature::EpollParams).is_some(), "the release alone promises the rest");
+        assert!(
+            Expectations::auto(bare).promise(Feature::EpollParams).is_some(),
+            "the release alone promises the rest"
+        );
         assert!(e.promise(Feature::Userpoll).is_none() && e.promise(Feature::EpollPolicy).is_none());
         let sets = vec!["userpoll".to_owned()];
         let patched = Expectations::auto(facts("7.2.13", Some(&c), &sets));

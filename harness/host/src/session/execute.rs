@@ -404,10 +404,18 @@ mod tests {
         let expected = [3_000, 1_000, 10_000, 4_000];
         let needs = |p: usize| p >= 2;
         let s = schedule(&[(1, &[0, 1]), (2, &[2, 3])]);
-        assert_eq!(choose(&s, &[0, 0], &expected, &needs, false, 0), Choice::Boot(0), "no answers yet: a plain guest first");
+        assert_eq!(
+            choose(&s, &[0, 0], &expected, &needs, false, 0),
+            Choice::Boot(0),
+            "no answers yet: a plain guest first"
+        );
         assert_eq!(choose(&s, &[0, 0], &expected, &needs, true, 1), Choice::Boot(1), "answered: the 10 s case first");
         let only_probes = schedule(&[(1, &[]), (2, &[2, 3])]);
-        assert_eq!(choose(&only_probes, &[0, 0], &expected, &needs, false, 1), Choice::Wait, "a booting guest will answer");
+        assert_eq!(
+            choose(&only_probes, &[0, 0], &expected, &needs, false, 1),
+            Choice::Wait,
+            "a booting guest will answer"
+        );
         assert_eq!(choose(&only_probes, &[0, 0], &expected, &needs, false, 0), Choice::Boot(1), "nobody else will");
         assert_eq!(choose(&schedule(&[(1, &[]), (2, &[])]), &[0, 0], &expected, &needs, true, 0), Choice::Done);
         assert_eq!(choose(&s, &[1, 0], &expected, &needs, true, 1), Choice::Boot(1), "shape 1 unserved");

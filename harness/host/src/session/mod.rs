@@ -80,7 +80,8 @@ pub fn run_in(
     }
     let work = execute::Work { prepared: &prepared, cases, params: cfg.params.as_ref(), observer, kernel, start };
     let history = durations::History::load(ws.cache.root());
-    let executed = execute::execute(work, schedule, slots, cfg.jobs(), &|m| history.expected_ms(&cfg.kernel.release, m));
+    let executed =
+        execute::execute(work, schedule, slots, cfg.jobs(), &|m| history.expected_ms(&cfg.kernel.release, m));
     let mut records = decided;
     records.extend(executed.records);
     records.sort_by_key(|(pos, _)| *pos);
