@@ -8,17 +8,13 @@
 //! milliseconds at times; a stall widens a bracket instead of shifting a point.
 
 use super::app::App;
+use super::engage::{self, engage};
 use super::params::{dms, PACE, WARM_UP, WORK};
 use super::rig::Rig;
 use super::traffic::Pacer;
 use crate::netkit::NetError;
 use pollcheck_guest::{Ctx, Stop};
 use std::time::{Duration, Instant};
-
-/// Processing steps tried for a clean last push (about 2 s: on a loaded host, datagrams sometimes
-/// arrive in bursts with gaps longer than a processing step, and each empty busy poll rightly
-/// re-arms the IRQ; seen: five dirty steps in a row).
-const PUSH_TRIES: u32 = 40;
 
 /// How the application stops once IRQs are suspended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,28 +57,16 @@ pub fn measure(ctx: &mut Ctx<'_>, rig: &Rig, how: Stopping, limit: Duration) -> 
     let before = ctx.setup(rig.irqs(), "read the IRQ count")?;
     ctx.setup(app.run(WARM_UP, WORK, Duration::from_millis(100)), "run the application")?;
     // The last push must come from a busy poll with the IRQ masked: no IRQ from the start of the
-    // application's processing to the return of its epoll_wait. (After an empty busy poll the
-    // kernel rightly re-arms the IRQ, and a later push does not mask it again.)
-    let mut clean = None;
-    for _ in 0..PUSH_TRIES {
-        let pre = ctx.setup(rig.irqs(), "read the IRQ count")?;
-        std::thread::sleep(WORK);
-        let pushed = ctx.setup(app.until_events(10, Duration::from_millis(100)), "epoll_wait")?;
-        let pushed = ctx.setup(pushed.ok_or("epoll_wait returned no events in 1 s of traffic"), "epoll_wait")?;
-        let base = ctx.setup(rig.irqs(), "read the IRQ count")?;
-        if base == pre {
-            clean = Some((pushed, base));
-            break;
-        }
-    }
-    let Some(((mut from, mut to), base)) = clean else {
+    // application's processing to the return of its epoll_wait (engage.rs).
+    let Some(clean) = engage(ctx, rig, &app)? else {
         ctx.assert(
             false,
-            format!("under sustained traffic the IRQ stays masked across a processing step and the next epoll_wait (in one of {PUSH_TRIES} tries)"),
+            format!("under sustained traffic the IRQ stays masked across a processing step and the next epoll_wait (in one of {} tries)", engage::TRIES),
             "an IRQ fired in every try",
         )?;
         return Err(Stop::Failed);
     };
+    let (mut from, mut to, base) = (clean.began, clean.returned, clean.irqs);
     let lead_in_irqs = base.saturating_sub(before);
     let keep = match how {
         Stopping::Stall => Some(app),

@@ -4,6 +4,7 @@
 //! for longer than the suspend timeout are re-run (the kernel was allowed to resume then).
 
 use super::app::{App, Run};
+use super::engage::{self, engage, Clean};
 use super::params::{dms, PACE, TRIES, WARM_UP, WORK};
 use super::rig::{Knobs, Rig};
 use super::traffic::Pacer;
@@ -68,7 +69,7 @@ pub fn measure(
     rig.set(ctx, knobs)?;
     let mut last = None;
     for attempt in 1..=TRIES {
-        let w = once(ctx, rig, poller, span)?;
+        let w = once(ctx, rig, knobs, poller, span)?;
         ctx.log(format!(
             "{label} ({knobs}, prefer_busy_poll {}, busy_poll_usecs {}), {} ms: {}",
             u8::from(poller.prefer),
@@ -91,10 +92,20 @@ pub fn measure(
     ctx.setup(last.ok_or("no window measured"), "measure a window")
 }
 
-fn once(ctx: &mut Ctx<'_>, rig: &Rig, poller: Poller, span: Duration) -> Result<Window, Stop> {
+/// Whether the kernel should suspend the IRQ under these settings (then the window starts once
+/// suspension has taken hold, engage.rs).
+pub fn suspends(knobs: Knobs, poller: Poller) -> bool {
+    poller.prefer && knobs.irq_suspend_timeout_ns > 0
+}
+
+fn once(ctx: &mut Ctx<'_>, rig: &Rig, knobs: Knobs, poller: Poller, span: Duration) -> Result<Window, Stop> {
     let app = ctx.setup(App::new(&rig.rx, poller.prefer, poller.usecs), "set up the application's epoll")?;
     let pacer = ctx.setup(Pacer::start(&rig.tx, PACE), "start the paced sender")?;
     ctx.setup(app.run(WARM_UP, WORK, Duration::from_millis(100)), "warm up")?;
+    if suspends(knobs, poller) {
+        let clean = engage(ctx, rig, &app)?;
+        log_engagement(ctx, clean);
+    }
     let irqs = ctx.setup(rig.irqs(), "read the IRQ count")?;
     let busy = ctx.setup(rig.busy_polled(), "read BusyPollRxPackets")?;
     let sent = pacer.sent();
@@ -106,4 +117,25 @@ fn once(ctx: &mut Ctx<'_>, rig: &Rig, poller: Poller, span: Duration) -> Result<
     std::thread::sleep(WORK);
     app.drain();
     Ok(Window { sent, received: run.datagrams, irqs, busy_polled, run })
+}
+
+/// Note how long suspension took to take hold, or that it never did.
+pub fn log_engagement(ctx: &mut Ctx<'_>, clean: Option<Clean>) {
+    ctx.log(match clean {
+        Some(c) => format!("  suspension took hold after {} processing step(s)", c.steps),
+        None => format!("  suspension did not take hold in {} processing steps; measuring anyway", engage::TRIES),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{suspends, Poller, PREFER};
+    use crate::irq_suspend::start::{DEFERRAL, SUSPEND};
+
+    #[test]
+    fn only_prefer_with_a_timeout_suspends() {
+        assert!(suspends(SUSPEND, PREFER));
+        assert!(!suspends(DEFERRAL, PREFER));
+        assert!(!suspends(SUSPEND, Poller { prefer: false, usecs: 50 }));
+    }
 }
