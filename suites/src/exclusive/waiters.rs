@@ -162,7 +162,7 @@ impl Waiters {
         while self.total() < at_least && Instant::now() < end {
             std::thread::sleep(RECHECK);
         }
-        if self.counts().iter().any(|&c| c == 0) {
+        if self.counts().contains(&0) {
             std::thread::sleep(SETTLE);
         }
         let awake: Vec<usize> = self.awake()?.into_iter().map(|(i, _)| i).collect();

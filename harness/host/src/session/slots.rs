@@ -152,16 +152,16 @@ mod tests {
                 let (slots, order) = (&slots, &order);
                 s.spawn(move || {
                     let _slot = slots.take(claim);
-                    order.lock().unwrap().push(claim);
+                    order.lock().expect("order lock").push(claim);
                 });
                 // Each request is waiting before the next is made.
-                while slots.state.lock().unwrap().waiting.len() <= k {
+                while slots.state.lock().expect("slots lock").waiting.len() <= k {
                     std::thread::yield_now();
                 }
             }
             drop(held);
         });
-        assert_eq!(*order.lock().unwrap(), [30, 20, 10]);
+        assert_eq!(*order.lock().expect("order lock"), [30, 20, 10]);
     }
 
     #[test]
