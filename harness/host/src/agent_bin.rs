@@ -12,7 +12,11 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The agent binary: `$POLLCHECK_AGENT` if set, else built (statically, for the guest) from
-/// this workspace into `target/guest` — cargo makes that a no-op when nothing changed.
+/// this workspace into `target/guest` — cargo makes that a no-op when nothing changed. The
+/// agent goes without debug info (symbols stay, for backtraces): the guest unpacks and maps
+/// every byte of the initramfs, and the agent with line tables is 19.5 MB against 3.9 MB; a
+/// Debian 7.3 boot to the agent's first word took a median 4.87 s with them and 4.56 s without
+/// (9 alternating pairs of the same QEMU command by hand; median ratio 0.94, 0.78–1.04).
 pub fn agent_path() -> Result<PathBuf, HostError> {
     if let Some(p) = std::env::var_os("POLLCHECK_AGENT") {
         return Ok(PathBuf::from(p));
@@ -23,7 +27,7 @@ pub fn agent_path() -> Result<PathBuf, HostError> {
     let command = format!("cargo {}", args.join(" "));
     let out = duct::cmd("cargo", &args)
         .dir(&root)
-        .env("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS", "-C target-feature=+crt-static")
+        .env("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS", AGENT_RUSTFLAGS)
         .env_remove("RUSTFLAGS")
         .stdout_null()
         .stderr_capture()
@@ -40,6 +44,9 @@ pub fn agent_path() -> Result<PathBuf, HostError> {
     }
     Ok(target_dir.join("x86_64-unknown-linux-gnu/release/pollcheck-agent"))
 }
+
+/// Static, so that the initramfs needs no libc; without debug info (see [`agent_path`]).
+pub const AGENT_RUSTFLAGS: &str = "-C target-feature=+crt-static -C strip=debuginfo";
 
 /// `cargo` arguments that build the static agent (pure, for tests).
 pub fn build_args(target_dir: &Path) -> Vec<String> {
