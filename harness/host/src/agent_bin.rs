@@ -22,6 +22,9 @@ pub fn agent_path() -> Result<PathBuf, HostError> {
         return Ok(PathBuf::from(p));
     }
     let root = workspace_root();
+    if !root.join("Cargo.toml").is_file() {
+        return Err(HostError::WorkspaceGone(root));
+    }
     let target_dir = root.join("target/guest");
     let args = build_args(&target_dir);
     let command = format!("cargo {}", args.join(" "));

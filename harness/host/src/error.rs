@@ -10,6 +10,8 @@ pub enum HostError {
     QemuNotAt(PathBuf),
     #[error("cargo not found on PATH: the guest agent is built from this workspace; install Rust (rustup) or set POLLCHECK_AGENT to a built agent")]
     CargoMissing,
+    #[error("the workspace this pollcheck was built in ({0}) is gone, and the guest agent is built from it: rebuild pollcheck where its sources now are, or set POLLCHECK_AGENT to a built agent")]
+    WorkspaceGone(PathBuf),
     #[error("failed to start QEMU: {0}")]
     QemuSpawn(std::io::Error),
     #[error("failed to prepare the kernel: {0}")]
